@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: run test bench-engine check-python migrate demo lint-imports clean
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
+
+$(VENV)/.run-deps: requirements.txt | check-python
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(VENV)/.test-deps: requirements.txt requirements-test.txt | check-python
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-test.txt
+	touch $@ $(VENV)/.run-deps
+
+migrate: $(VENV)/.run-deps
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+run: demo
+	$(PY) -m tradeapp.runstack
+
+test: $(VENV)/.test-deps
+	$(PY) -m tradeapp.embedded_redis exec -- $(PY) -m pytest $(PYTEST_ARGS)
+
+lint-imports: $(VENV)/.test-deps
+	$(VENV)/bin/lint-imports
+
+bench-engine: $(VENV)/.run-deps
+	$(PY) bench/engine.py
+
+clean:
+	rm -rf staticfiles .pytest_cache .hypothesis

@@ -1,0 +1,42 @@
+"""Readiness checks: each returns None when healthy or a short reason when not."""
+
+from collections.abc import Callable
+
+import redis
+from django.db import connection
+
+
+def health_check_database() -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any driver error means "not ready", never a 500
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def health_check_redis() -> str | None:
+    from tradeapp.redis import get_redis
+
+    try:
+        get_redis().ping()
+    except (redis.RedisError, OSError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+CHECKS: dict[str, Callable[[], str | None]] = {
+    "database": health_check_database,
+    "redis": health_check_redis,
+}
+
+
+def health_report() -> dict:
+    """{"status": "ok"|"fail", "checks": {name: {"status", "error"?}}}."""
+    checks = {}
+    for name, check in CHECKS.items():
+        error = check()
+        checks[name] = {"status": "ok"} if error is None else {"status": "fail", "error": error}
+    ok = all(c["status"] == "ok" for c in checks.values())
+    return {"status": "ok" if ok else "fail", "checks": checks}
