@@ -24,6 +24,7 @@ migrate: $(VENV)/.run-deps
 
 demo: migrate
 	$(PY) manage.py seed_demo
+	$(PY) manage.py collectstatic --noinput -v0
 
 run: demo
 	$(PY) -m tradeapp.runstack

@@ -1,0 +1,48 @@
+import pytest
+from django.test import override_settings
+
+
+@pytest.mark.django_db
+def test_healthz_is_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_reports_every_check_ok(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": {"status": "ok"}, "redis": {"status": "ok"}}}
+
+
+@pytest.mark.django_db
+def test_readyz_is_503_naming_redis_when_redis_is_down(client, tmp_path):
+    with override_settings(REDIS_URL=f"unix://{tmp_path}/nothing-listens-here.sock"):
+        from tradeapp.redis import get_redis
+
+        get_redis.cache_clear()
+        response = client.get("/readyz")
+    body = response.json()
+    assert response.status_code == 503
+    assert body["status"] == "fail"
+    assert body["checks"]["database"] == {"status": "ok"}
+    assert body["checks"]["redis"]["status"] == "fail"
+    assert "ConnectionError" in body["checks"]["redis"]["error"]
+
+
+@pytest.mark.django_db
+def test_metrics_endpoint_speaks_prometheus(client):
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    assert b"python_info" in response.content
+
+
+@pytest.mark.django_db
+def test_home_login_and_admin_pages_render(client):
+    assert client.get("/").status_code == 200
+    login = client.get("/accounts/login/")
+    assert login.status_code == 200 and b"Log in" in login.content
+    assert client.get("/admin/login/").status_code == 200
+    assert client.get("/static/css/app.css").status_code == 200
