@@ -186,3 +186,11 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+
+# --- Venue ------------------------------------------------------------------
+ENGINE_SHARDS = int(os.environ.get("ENGINE_SHARDS", "1"))
+# A market buy reserves cash at the reference price plus this fraction, and never trades above it.
+MARKET_ORDER_COLLAR = os.environ.get("MARKET_ORDER_COLLAR", "0.05")
+# DAY orders expire at this UTC time (HH:MM) each day.
+SESSION_CLOSE_UTC = os.environ.get("SESSION_CLOSE_UTC", "21:00")
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "6000/min")

@@ -1,0 +1,45 @@
+"""The engine's command bus: one Redis Stream per engine shard, read by a consumer group.
+
+A command stays pending until the engine acknowledges it, so a crash never loses one.
+Commands name orders by id; the engine reads the order itself from the database.
+"""
+
+import json
+import zlib
+
+from django.conf import settings
+from django.db import transaction
+
+from tradeapp.redis import get_redis
+
+GROUP = "engine"
+
+
+def shard_for(symbol: str, shards: int | None = None) -> int:
+    shards = shards or settings.ENGINE_SHARDS
+    return zlib.crc32(symbol.encode()) % shards
+
+
+def stream_for_shard(shard: int, shards: int | None = None) -> str:
+    return f"engine:{shards or settings.ENGINE_SHARDS}:{shard}:commands"
+
+
+def bus_publish(*, symbol: str, command: dict) -> None:
+    get_redis().xadd(stream_for_shard(shard_for(symbol)), {"c": json.dumps({**command, "symbol": symbol})})
+
+
+def bus_publish_on_commit(*, symbol: str, command: dict) -> None:
+    """Send after the transaction commits: the engine must find the rows it is told about.
+
+    If Redis is down at that moment the order stays `accepted` and the resubmit task sends it.
+    """
+
+    def send() -> None:
+        try:
+            bus_publish(symbol=symbol, command=command)
+        except Exception:  # the periodic resubmit is the safety net; never fail the request
+            import logging
+
+            logging.getLogger(__name__).warning("bus publish failed", exc_info=True)
+
+    transaction.on_commit(send)

@@ -1,0 +1,269 @@
+"""The order book of one symbol: price levels, held stops, and read-only snapshots.
+
+Layout, chosen for speed and memory (see docs/engine.md for the figures):
+
+* A resting order is a ``__slots__`` object (no per-order dict).
+* Each side is a dict ``key -> Level`` plus a sorted list of keys whose *last* element is
+  the best price. Bids are keyed by price and asks by ``-price``, so both sides share one
+  rule: an aggressor with threshold ``thr`` crosses a level while ``key >= thr``.
+* A level is a FIFO deque of orders plus its open total. Cancels in the middle of a
+  level are lazy: the order's ``leaves`` drops to 0 and matching skips it later, so a
+  cancel is O(1) whatever the queue length; a level compacts itself when more than half
+  of its queue is dead, and a level whose total reaches 0 is dropped with its queue.
+"""
+
+from bisect import bisect_left, bisect_right, insort
+from collections import deque
+from dataclasses import dataclass
+
+from .types import Side
+
+BUY = Side.BUY
+SELL = Side.SELL
+
+
+class Order:
+    """An open order. ``qty`` is the total order quantity, ``leaves`` its open part;
+    ``leaves == 0`` marks an order that is closed (or a dead entry in a level queue)."""
+
+    __slots__ = ("order_id", "account_id", "symbol", "side", "type", "tif", "price",
+                 "qty", "leaves", "stp", "post_only")
+
+    def __init__(self, order_id, account_id, symbol, side, otype, tif, price, qty, leaves,
+                 stp, post_only):
+        self.order_id = order_id
+        self.account_id = account_id
+        self.symbol = symbol
+        self.side = side
+        self.type = otype
+        self.tif = tif
+        self.price = price
+        self.qty = qty
+        self.leaves = leaves
+        self.stp = stp
+        self.post_only = post_only
+
+    def clone(self):
+        """A fresh object for an order that loses priority (the old one stays dead in its queue)."""
+        return self.__class__._copy(self)
+
+    @classmethod
+    def _copy(cls, o):
+        return cls(o.order_id, o.account_id, o.symbol, o.side, o.type, o.tif, o.price, o.qty,
+                   o.leaves, o.stp, o.post_only)
+
+
+class StopOrder(Order):
+    """A stop or stop-limit order; ``arrival`` orders held stops for triggering."""
+
+    __slots__ = ("stop_price", "arrival")
+
+    def __init__(self, order_id, account_id, symbol, side, otype, tif, price, qty, leaves,
+                 stp, post_only, stop_price, arrival=0):
+        Order.__init__(self, order_id, account_id, symbol, side, otype, tif, price, qty, leaves,
+                       stp, post_only)
+        self.stop_price = stop_price
+        self.arrival = arrival
+
+    @classmethod
+    def _copy(cls, o):
+        return cls(o.order_id, o.account_id, o.symbol, o.side, o.type, o.tif, o.price, o.qty,
+                   o.leaves, o.stp, o.post_only, o.stop_price, o.arrival)
+
+
+class Level:
+    """Orders at one price in time priority; ``total`` is the open quantity of the live ones."""
+
+    __slots__ = ("price", "total", "dead", "orders")
+
+    def __init__(self, price):
+        self.price = price
+        self.total = 0
+        self.dead = 0
+        self.orders = deque()
+
+
+@dataclass(frozen=True, slots=True)
+class L1:
+    symbol: str
+    seq: int
+    bid: int | None
+    bid_qty: int
+    ask: int | None
+    ask_qty: int
+    last: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class L2:
+    """Depth, best first, as (price, qty) pairs; valid right after event ``seq``."""
+
+    symbol: str
+    seq: int
+    bids: tuple[tuple[int, int], ...]
+    asks: tuple[tuple[int, int], ...]
+
+
+class Book:
+    """State of one symbol. Mutated only by the engine and the matching functions."""
+
+    __slots__ = ("symbol", "seq", "trade_seq", "last", "halted", "bid_levels", "bid_keys",
+                 "ask_levels", "ask_keys", "stops", "buy_stops", "sell_stops", "arrival",
+                 "triggered")
+
+    def __init__(self, symbol):
+        self.symbol = symbol
+        self.seq = 0  # last event sequence number of this symbol
+        self.trade_seq = 0  # last trade id
+        self.last = None  # last trade price
+        self.halted = False
+        self.bid_levels = {}  # price -> Level
+        self.bid_keys = []  # sorted prices, best (highest) last
+        self.ask_levels = {}  # -price -> Level
+        self.ask_keys = []  # sorted -prices, best (lowest price) last
+        self.stops = {}  # order_id -> held StopOrder, in arrival order
+        self.buy_stops = []  # sorted (stop_price, arrival, order_id)
+        self.sell_stops = []
+        self.arrival = 0  # arrival counter of held stops
+        self.triggered = deque()  # (StopOrder, trigger price) waiting to enter
+
+    # -- resting orders ---------------------------------------------------------------
+
+    def side_of(self, side):
+        """(levels, keys) of one side."""
+        if side is BUY:
+            return self.bid_levels, self.bid_keys
+        return self.ask_levels, self.ask_keys
+
+    def insert(self, order):
+        """Append ``order`` at the back of its price level; return the level's new total."""
+        price = order.price
+        if order.side is BUY:
+            levels, keys, key = self.bid_levels, self.bid_keys, price
+        else:
+            levels, keys, key = self.ask_levels, self.ask_keys, -price
+        level = levels.get(key)
+        if level is None:
+            level = levels[key] = Level(price)
+            if not keys or key > keys[-1]:
+                keys.append(key)
+            else:
+                insort(keys, key)
+        level.orders.append(order)
+        level.total += order.leaves
+        return level.total
+
+    def unlink(self, order):
+        """Take a resting order off its level (it becomes dead); return the level's new total."""
+        if order.side is BUY:
+            levels, keys, key = self.bid_levels, self.bid_keys, order.price
+        else:
+            levels, keys, key = self.ask_levels, self.ask_keys, -order.price
+        level = levels[key]
+        level.total -= order.leaves
+        order.leaves = 0
+        total = level.total
+        if not total:
+            del levels[key]
+            if keys[-1] == key:
+                keys.pop()
+            else:
+                del keys[bisect_left(keys, key)]
+            return 0
+        queue = level.orders
+        if queue[0] is order:
+            queue.popleft()
+        elif queue[-1] is order:
+            queue.pop()
+        else:
+            level.dead += 1
+            if level.dead > 16 and level.dead * 2 > len(queue):
+                level.orders = deque(o for o in queue if o.leaves)
+                level.dead = 0
+        return total
+
+    def reduce(self, order, delta):
+        """Lower a resting order's open quantity in place (keeps priority); return new total."""
+        level = (self.bid_levels[order.price] if order.side is BUY
+                 else self.ask_levels[-order.price])
+        order.leaves -= delta
+        level.total -= delta
+        return level.total
+
+    def crosses(self, side, price):
+        """Would a limit order at ``price`` on ``side`` trade against the other side?"""
+        if side is BUY:
+            return bool(self.ask_keys) and -self.ask_keys[-1] <= price
+        return bool(self.bid_keys) and self.bid_keys[-1] >= price
+
+    # -- held stops -------------------------------------------------------------------
+
+    def hold_stop(self, stop):
+        self.arrival += 1
+        stop.arrival = self.arrival
+        self.stops[stop.order_id] = stop
+        insort(self.buy_stops if stop.side is BUY else self.sell_stops,
+               (stop.stop_price, stop.arrival, stop.order_id))
+
+    def release_stop(self, stop):
+        """Remove a held stop (canceled, expired or re-queued by a replace)."""
+        del self.stops[stop.order_id]
+        held = self.buy_stops if stop.side is BUY else self.sell_stops
+        del held[bisect_left(held, (stop.stop_price, stop.arrival, stop.order_id))]
+
+    def stop_elected(self, side, stop_price):
+        """Does the last trade price already reach this stop?"""
+        last = self.last
+        if last is None:
+            return False
+        return last >= stop_price if side is BUY else last <= stop_price
+
+    def check_stops(self, price):
+        """A trade printed at ``price``: queue the stops it triggers, in arrival order."""
+        hits = []
+        buys = self.buy_stops
+        if buys and buys[0][0] <= price:
+            n = bisect_right(buys, (price, float("inf")))
+            hits += buys[:n]
+            del buys[:n]
+        sells = self.sell_stops
+        if sells and sells[-1][0] >= price:
+            n = bisect_left(sells, (price,))
+            hits += sells[n:]
+            del sells[n:]
+        if len(hits) > 1:
+            hits.sort(key=lambda h: h[1])
+        stops = self.stops
+        for _, _, order_id in hits:
+            self.triggered.append((stops.pop(order_id), price))
+
+    # -- snapshots ---------------------------------------------------------------------
+
+    def l1(self):
+        bid = ask = None
+        bid_qty = ask_qty = 0
+        if self.bid_keys:
+            level = self.bid_levels[self.bid_keys[-1]]
+            bid, bid_qty = level.price, level.total
+        if self.ask_keys:
+            level = self.ask_levels[self.ask_keys[-1]]
+            ask, ask_qty = level.price, level.total
+        return L1(self.symbol, self.seq, bid, bid_qty, ask, ask_qty, self.last)
+
+    def l2(self, depth=None):
+        bk, ak = self.bid_keys, self.ask_keys
+        if depth is not None:
+            n = max(depth, 0)
+            bk, ak = bk[max(len(bk) - n, 0):], ak[max(len(ak) - n, 0):]
+        bids = tuple((lv.price, lv.total) for lv in map(self.bid_levels.__getitem__, reversed(bk)))
+        asks = tuple((lv.price, lv.total) for lv in map(self.ask_levels.__getitem__, reversed(ak)))
+        return L2(self.symbol, self.seq, bids, asks)
+
+    def resting(self):
+        """Resting orders in priority order: bids best first, then asks best first."""
+        out = []
+        for levels, keys in ((self.bid_levels, self.bid_keys), (self.ask_levels, self.ask_keys)):
+            for key in reversed(keys):
+                out.extend(o for o in levels[key].orders if o.leaves)
+        return out
+

@@ -1,0 +1,201 @@
+"""Accounts, positions, orders, trades and the ledger: the system of record."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+MONEY = {"max_digits": 20, "decimal_places": 2}
+PRICE = {"max_digits": 20, "decimal_places": 8}
+QTY = {"max_digits": 20, "decimal_places": 8}
+ZERO = Decimal("0")
+
+
+class Account(models.Model):
+    class Kind(models.TextChoices):
+        TRADER = "trader"
+        HOUSE = "house"  # receives fees
+        EXTERNAL = "external"  # the other side of deposits and withdrawals
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.TRADER)
+    currency = models.CharField(max_length=3, default="USD")
+    cash = models.DecimalField(**MONEY, default=ZERO)
+    reserved_cash = models.DecimalField(**MONEY, default=ZERO)
+    frozen = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(reserved_cash__gte=0), name="account_reserved_cash_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(kind="external") | Q(cash__gte=models.F("reserved_cash")),
+                name="account_cash_covers_reserved",
+            ),
+            models.UniqueConstraint(fields=["kind"], condition=~Q(kind="trader"), name="one_house_one_external"),
+        ]
+
+    def __str__(self) -> str:
+        return self.user.username if self.user_id else self.kind
+
+    @property
+    def buying_power(self) -> Decimal:
+        return self.cash - self.reserved_cash
+
+
+class Position(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="positions")
+    instrument = models.ForeignKey("marketdata.Instrument", on_delete=models.PROTECT, related_name="positions")
+    qty = models.DecimalField(**QTY, default=ZERO)
+    reserved_qty = models.DecimalField(**QTY, default=ZERO)
+    avg_price = models.DecimalField(**PRICE, default=ZERO)
+    realized_pl = models.DecimalField(**MONEY, default=ZERO)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "instrument"], name="one_position_per_instrument"),
+            models.CheckConstraint(condition=Q(reserved_qty__gte=0), name="position_reserved_nonnegative"),
+            models.CheckConstraint(condition=Q(qty__gte=models.F("reserved_qty")), name="position_covers_reserved"),
+        ]
+
+
+class Order(models.Model):
+    class Side(models.TextChoices):
+        BUY = "buy"
+        SELL = "sell"
+
+    class Type(models.TextChoices):
+        LIMIT = "limit"
+        MARKET = "market"
+        STOP = "stop"
+        STOP_LIMIT = "stop_limit"
+
+    class TimeInForce(models.TextChoices):
+        GTC = "gtc"
+        DAY = "day"
+        IOC = "ioc"
+        FOK = "fok"
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted"
+        NEW = "new"
+        PARTIALLY_FILLED = "partially_filled"
+        PENDING_CANCEL = "pending_cancel"
+        FILLED = "filled"
+        CANCELED = "canceled"
+        REJECTED = "rejected"
+        EXPIRED = "expired"
+
+    OPEN_STATUSES = (Status.ACCEPTED, Status.NEW, Status.PARTIALLY_FILLED, Status.PENDING_CANCEL)
+    FINAL_STATUSES = (Status.FILLED, Status.CANCELED, Status.REJECTED, Status.EXPIRED)
+    # Status only moves to a higher rank (final states share the top rank).
+    RANK = {Status.ACCEPTED: 0, Status.NEW: 1, Status.PARTIALLY_FILLED: 2, Status.PENDING_CANCEL: 3,
+            Status.FILLED: 4, Status.CANCELED: 4, Status.REJECTED: 4, Status.EXPIRED: 4}
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="orders")
+    instrument = models.ForeignKey("marketdata.Instrument", on_delete=models.PROTECT, related_name="orders")
+    client_order_id = models.CharField(max_length=64, null=True, blank=True)
+    side = models.CharField(max_length=4, choices=Side.choices)
+    type = models.CharField(max_length=10, choices=Type.choices)
+    time_in_force = models.CharField(max_length=3, choices=TimeInForce.choices, default=TimeInForce.GTC)
+    post_only = models.BooleanField(default=False)
+    qty = models.DecimalField(**QTY)
+    limit_price = models.DecimalField(**PRICE, null=True, blank=True)
+    stop_price = models.DecimalField(**PRICE, null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACCEPTED, db_index=True)
+    filled_qty = models.DecimalField(**QTY, default=ZERO)
+    filled_notional = models.DecimalField(**MONEY, default=ZERO)
+    reject_reason = models.CharField(max_length=64, blank=True, default="")
+    # Cash still held for this buy order (released as it fills or closes).
+    reserved_cash = models.DecimalField(**MONEY, default=ZERO)
+    # The price the cash reservation was computed at (limit price, or the collar for market buys).
+    reserve_price = models.DecimalField(**PRICE, null=True, blank=True)
+    # A replace waiting for the engine: the requested qty and price.
+    replace_qty = models.DecimalField(**QTY, null=True, blank=True)
+    replace_limit_price = models.DecimalField(**PRICE, null=True, blank=True)
+    engine_seq = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    engine_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "client_order_id"], name="client_order_id_unique_per_account"),
+            models.CheckConstraint(condition=Q(filled_qty__lte=models.F("qty")), name="order_not_overfilled"),
+            models.CheckConstraint(condition=Q(reserved_cash__gte=0), name="order_reserved_nonnegative"),
+        ]
+        indexes = [
+            models.Index(fields=["account", "status"]),
+            models.Index(fields=["instrument", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.side} {self.qty} {self.instrument_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def remaining_qty(self) -> Decimal:
+        return self.qty - self.filled_qty
+
+    @property
+    def avg_fill_price(self) -> Decimal | None:
+        if not self.filled_qty:
+            return None
+        return self.filled_notional / self.filled_qty
+
+
+class Trade(models.Model):
+    instrument = models.ForeignKey("marketdata.Instrument", on_delete=models.PROTECT, related_name="trades")
+    price = models.DecimalField(**PRICE)
+    qty = models.DecimalField(**QTY)
+    aggressor_side = models.CharField(max_length=4, choices=Order.Side.choices)
+    maker_order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="maker_trades")
+    taker_order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="taker_trades")
+    maker_fee = models.DecimalField(**MONEY, default=ZERO)
+    taker_fee = models.DecimalField(**MONEY, default=ZERO)
+    seq = models.BigIntegerField()  # the engine's per-symbol sequence of the trade event
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["instrument", "seq"], name="one_trade_per_engine_seq")]
+
+
+class LedgerEntry(models.Model):
+    """One leg of a balanced transaction: the legs sharing a `txn` sum to zero."""
+
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit"
+        WITHDRAWAL = "withdrawal"
+        TRADE = "trade"
+        FEE = "fee"
+
+    txn = models.CharField(max_length=40, db_index=True)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="ledger")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount = models.DecimalField(**MONEY)  # signed: positive credits the account
+    trade = models.ForeignKey(Trade, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger")
+    memo = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "ledger entries"
+
+
+class PositionTransfer(models.Model):
+    """Securities moved into (or out of) the venue by ops: the only way quantity appears
+    or leaves. Trades only move it between accounts, which `manage.py audit` checks."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="position_transfers")
+    instrument = models.ForeignKey("marketdata.Instrument", on_delete=models.PROTECT)
+    qty = models.DecimalField(**QTY)  # signed
+    price = models.DecimalField(**PRICE)
+    memo = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
