@@ -26,6 +26,9 @@ class Instrument(models.Model):
     max_order_notional = models.DecimalField(max_digits=20, decimal_places=2, default=Decimal("10000000"))
     maker_fee_rate = models.DecimalField(max_digits=8, decimal_places=6, default=Decimal("0.000100"))
     taker_fee_rate = models.DecimalField(max_digits=8, decimal_places=6, default=Decimal("0.000300"))
+    # The engine's counters as of its last persisted batch, so a restarted engine continues them.
+    engine_seq = models.BigIntegerField(default=0)
+    engine_trade_id = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["symbol"]

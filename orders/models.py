@@ -114,7 +114,10 @@ class Order(models.Model):
     # A replace waiting for the engine: the requested qty and price.
     replace_qty = models.DecimalField(**QTY, null=True, blank=True)
     replace_limit_price = models.DecimalField(**PRICE, null=True, blank=True)
+    # The engine sequence at which the order took its current place in the book (its time
+    # priority); recovery restores open orders in this order.
     engine_seq = models.BigIntegerField(null=True, blank=True)
+    stop_triggered = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     engine_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,152 @@
+"""The engine worker's asyncio loop: read the shard's stream in batches, settle each batch
+in the database thread, acknowledge, then publish. Nothing is published before commit."""
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import time
+
+import redis.asyncio
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from orders.bus import GROUP, stream_for_shard
+from orders.worker.core import EngineCore
+from orders.worker.publish import publish_batch
+
+log = logging.getLogger("orders.engine")
+
+BATCH_SIZE = 500
+
+
+def heartbeat_key(shard: int, shards: int) -> str:
+    return f"engine:{shards}:{shard}:heartbeat"
+
+
+def stats_key(shard: int, shards: int) -> str:
+    return f"engine:{shards}:{shard}:stats"
+
+
+class EngineWorker:
+    def __init__(self, *, shard: int, shards: int):
+        self.shard, self.shards = shard, shards
+        self.core = EngineCore(shard=shard, shards=shards)
+        self.stream = stream_for_shard(shard, shards)
+        self.consumer = f"engine-{shard}"
+        self.stopping = asyncio.Event()
+        self.redis = redis.asyncio.Redis.from_url(settings.REDIS_URL)
+        self.lags: list[float] = []
+        self.stats = {"batches": 0, "commands": 0, "events": 0, "last_batch_size": 0, "errors": 0}
+        # One thread owns the engine and the database connection.
+        self.in_db_thread = sync_to_async(thread_sensitive=True)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stopping.set)
+        await self._wait_for_redis()
+        try:
+            await self.redis.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        await self.in_db_thread(self.core.recover)()
+        heartbeat = asyncio.create_task(self._heartbeat())
+        log.info("engine started", extra={"shard": self.shard, "shards": self.shards, "symbols": list(self.core.codecs)})
+        # First what this consumer read but never acknowledged, then orders that never got here.
+        await self._drain_pending()
+        stale = await self.in_db_thread(self.core.stale_accepted_commands)()
+        if stale:
+            await self._process([(None, c) for c in stale])
+        while not self.stopping.is_set():
+            try:
+                entries = await self.redis.xreadgroup(GROUP, self.consumer, {self.stream: ">"}, count=BATCH_SIZE, block=500)
+            except (redis.ConnectionError, OSError):
+                log.warning("redis unavailable; retrying", exc_info=True)
+                await asyncio.sleep(1)
+                continue
+            if entries:
+                await self._process(self._decode(entries[0][1]))
+        heartbeat.cancel()
+        await self.redis.delete(heartbeat_key(self.shard, self.shards))
+        log.info("engine stopped", extra={"shard": self.shard})
+
+    async def _wait_for_redis(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                await self.redis.ping()
+                return
+            except (redis.ConnectionError, OSError):
+                await asyncio.sleep(0.5)
+
+    async def _drain_pending(self) -> None:
+        while True:
+            entries = await self.redis.xreadgroup(GROUP, self.consumer, {self.stream: "0"}, count=BATCH_SIZE)
+            pending = entries[0][1] if entries else []
+            if not pending:
+                return
+            await self._process(self._decode(pending))
+
+    @staticmethod
+    def _decode(entries) -> list[tuple[bytes, dict]]:
+        decoded = []
+        for entry_id, fields in entries:
+            try:
+                command = json.loads(fields[b"c"])
+                if not isinstance(command, dict):
+                    raise ValueError("not an object")
+            except (KeyError, ValueError, TypeError):
+                log.error("malformed bus entry dropped", extra={"entry": repr(fields)[:200]})
+                command = None
+            decoded.append((entry_id, command))
+        return decoded
+
+    async def _process(self, entries: list[tuple[bytes | None, dict | None]]) -> None:
+        commands = [c for _, c in entries if c is not None]
+        started = time.perf_counter()
+        try:
+            results = [await self.in_db_thread(self.core.handle_batch)(commands)]
+        except Exception:
+            # The batch rolled back but the engine ran it: rebuild from the database, then
+            # go one command at a time so one bad command cannot block the rest.
+            log.exception("batch failed; recovering and retrying one by one")
+            self.stats["errors"] += 1
+            await self.in_db_thread(self.core.recover)()
+            results = []
+            for command in commands:
+                try:
+                    results.append(await self.in_db_thread(self.core.handle_batch)([command]))
+                except Exception:
+                    log.exception("command failed and was dropped", extra={"command": command})
+                    self.stats["errors"] += 1
+                    await self.in_db_thread(self.core.recover)()
+        ids = [entry_id for entry_id, _ in entries if entry_id is not None]
+        if ids:
+            await self.redis.xack(self.stream, GROUP, *ids)
+            await self.redis.xdel(self.stream, *ids)
+        for result in results:
+            self.lags.extend(result.lags)
+            self.stats["events"] += len(result.events)
+            await publish_batch(self.core, result, self.redis)
+        self.stats["batches"] += 1
+        self.stats["commands"] += len(commands)
+        self.stats["last_batch_size"] = len(commands)
+        self.stats["last_batch_ms"] = round((time.perf_counter() - started) * 1000, 3)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            lags = sorted(self.lags[-2000:])
+            self.lags = lags[-2000:]
+            stats = dict(self.stats, pid=os.getpid(), ts=time.time())
+            if lags:
+                stats["lag_p50_ms"] = round(lags[len(lags) // 2] * 1000, 3)
+                stats["lag_p99_ms"] = round(lags[min(len(lags) - 1, int(len(lags) * 0.99))] * 1000, 3)
+            try:
+                stats["stream_length"] = await self.redis.xlen(self.stream)
+                await self.redis.set(heartbeat_key(self.shard, self.shards), str(time.time()), ex=10)
+                await self.redis.set(stats_key(self.shard, self.shards), json.dumps(stats))
+            except (redis.ConnectionError, OSError):
+                pass
+            await asyncio.sleep(1)
