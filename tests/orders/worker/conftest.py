@@ -1,0 +1,49 @@
+import pytest
+
+from orders.bus import stream_for_shard
+from tests.processes import running, wait_for
+from tradeapp.redis import get_redis
+
+
+class Engine:
+    """A real `manage.py run_engine` process against the test database and Redis."""
+
+    def __init__(self):
+        self.process = None
+        self._context = None
+
+    def start(self) -> None:
+        import sys
+
+        self._context = running([sys.executable, "manage.py", "run_engine"], log_name="engine")
+        self.process = self._context.__enter__()
+        wait_for(lambda: get_redis().exists("engine:1:0:heartbeat") or self.process.poll() is not None, 30, "engine heartbeat")
+        assert self.process.poll() is None, self.process.log_path.read_text()[-3000:]
+
+    def stop(self) -> None:
+        if self._context is not None:
+            self._context.__exit__(None, None, None)
+            self._context = None
+
+    def kill(self) -> None:
+        import signal
+
+        from tests.processes import stop
+
+        stop(self.process, sig=signal.SIGKILL)
+        self._context = None
+
+    def log(self) -> str:
+        return self.process.log_path.read_text()
+
+
+@pytest.fixture
+def engine(transactional_db):
+    redis = get_redis()
+    redis.delete(stream_for_shard(0, 1), "engine:1:0:heartbeat")
+    for key in redis.scan_iter("md:*"):
+        redis.delete(key)
+    engine = Engine()
+    engine.start()
+    yield engine
+    engine.stop()
