@@ -24,6 +24,16 @@ def stream_for_shard(shard: int, shards: int | None = None) -> str:
     return f"engine:{shards or settings.ENGINE_SHARDS}:{shard}:commands"
 
 
+def heartbeat_key(shard: int, shards: int) -> str:
+    """Set by the shard's engine every second with a 10 s expiry; /readyz checks it."""
+    return f"engine:{shards}:{shard}:heartbeat"
+
+
+def stats_key(shard: int, shards: int) -> str:
+    """The shard's engine's counters and lag (JSON), for /metrics."""
+    return f"engine:{shards}:{shard}:stats"
+
+
 def bus_publish(*, symbol: str, command: dict) -> None:
     get_redis().xadd(stream_for_shard(shard_for(symbol)), {"c": json.dumps({**command, "symbol": symbol})})
 

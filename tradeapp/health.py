@@ -26,9 +26,26 @@ def health_check_redis() -> str | None:
     return None
 
 
+def health_check_engine() -> str | None:
+    from django.conf import settings
+
+    from orders.bus import heartbeat_key
+    from tradeapp.redis import get_redis
+
+    shards = settings.ENGINE_SHARDS
+    try:
+        alive = get_redis().exists(*[heartbeat_key(i, shards) for i in range(shards)])
+    except (redis.RedisError, OSError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if alive != shards:
+        return f"{shards - alive} of {shards} engine shard(s) sent no heartbeat in the last 10 s"
+    return None
+
+
 CHECKS: dict[str, Callable[[], str | None]] = {
     "database": health_check_database,
     "redis": health_check_redis,
+    "engine": health_check_engine,
 }
 
 

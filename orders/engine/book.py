@@ -144,14 +144,20 @@ class Book:
             levels, keys, key = self.ask_levels, self.ask_keys, -price
         level = levels.get(key)
         if level is None:
-            level = levels[key] = Level(price)
-            if not keys or key > keys[-1]:
-                keys.append(key)
-            else:
-                insort(keys, key)
+            level = self.new_level(levels, keys, key, price)
         level.orders.append(order)
         level.total += order.leaves
         return level.total
+
+    @staticmethod
+    def new_level(levels, keys, key, price):
+        """Create the empty level ``key`` of one side (``levels``, ``keys``)."""
+        level = levels[key] = Level(price)
+        if not keys or key > keys[-1]:
+            keys.append(key)
+        else:
+            insort(keys, key)
+        return level
 
     def unlink(self, order):
         """Take a resting order off its level (it becomes dead); return the level's new total."""

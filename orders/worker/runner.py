@@ -12,21 +12,13 @@ import redis.asyncio
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from orders.bus import GROUP, stream_for_shard
+from orders.bus import GROUP, heartbeat_key, stats_key, stream_for_shard
 from orders.worker.core import EngineCore
 from orders.worker.publish import publish_batch
 
 log = logging.getLogger("orders.engine")
 
 BATCH_SIZE = 500
-
-
-def heartbeat_key(shard: int, shards: int) -> str:
-    return f"engine:{shards}:{shard}:heartbeat"
-
-
-def stats_key(shard: int, shards: int) -> str:
-    return f"engine:{shards}:{shard}:stats"
 
 
 class EngineWorker:

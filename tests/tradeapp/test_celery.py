@@ -15,5 +15,6 @@ def test_task_round_trip_through_a_real_worker_and_redis():
             report = result.get(timeout=60)
         except Exception:
             raise AssertionError(worker.log_path.read_text()[-3000:])
-    assert report == {"status": "ok", "checks": {"database": {"status": "ok"}, "redis": {"status": "ok"}}}
+    assert report["checks"]["database"] == {"status": "ok"}
+    assert report["checks"]["redis"] == {"status": "ok"}
     assert result.successful()

@@ -9,11 +9,22 @@ def test_healthz_is_ok(client):
     assert response.json() == {"status": "ok"}
 
 
-@pytest.mark.django_db
-def test_readyz_reports_every_check_ok(client):
+@pytest.mark.slow
+def test_readyz_reports_every_check_ok_with_a_live_engine(client, engine):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": {"status": "ok"}, "redis": {"status": "ok"}}}
+    assert response.json() == {"status": "ok", "checks": {
+        "database": {"status": "ok"}, "redis": {"status": "ok"}, "engine": {"status": "ok"}}}
+
+
+@pytest.mark.slow
+def test_readyz_is_503_naming_the_engine_once_it_stops(client, engine):
+    engine.kill()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["engine"] == {
+        "status": "fail", "error": "1 of 1 engine shard(s) sent no heartbeat in the last 10 s"}
+    assert response.json()["checks"]["redis"] == {"status": "ok"}
 
 
 @pytest.mark.django_db
@@ -29,6 +40,7 @@ def test_readyz_is_503_naming_redis_when_redis_is_down(client, tmp_path):
     assert body["checks"]["database"] == {"status": "ok"}
     assert body["checks"]["redis"]["status"] == "fail"
     assert "ConnectionError" in body["checks"]["redis"]["error"]
+    assert body["checks"]["engine"]["status"] == "fail"
 
 
 @pytest.mark.django_db
