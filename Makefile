@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test bench-engine check-python migrate demo lint-imports clean
+.PHONY: run test bench-engine bench-orders check-python migrate demo lint-imports clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -37,6 +37,9 @@ lint-imports: $(VENV)/.test-deps
 
 bench-engine: $(VENV)/.run-deps
 	$(PY) bench/engine.py
+
+bench-orders: $(VENV)/.run-deps
+	$(PY) bench/orders_e2e.py
 
 clean:
 	rm -rf staticfiles .pytest_cache .hypothesis

@@ -162,7 +162,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["orders.api.parsers.StrictJSONParser"],
     "COERCE_DECIMAL_TO_STRING": True,
+    # Non-ASCII is escaped (\uXXXX): the answer is valid UTF-8 whatever text a client sent.
+    "UNICODE_JSON": False,
+    "EXCEPTION_HANDLER": "orders.api.errors.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "orders.api.pagination.ApiPagination",
+    "PAGE_SIZE": 100,
+    # Per user (per address when anonymous) at API_THROTTLE_RATE; 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": ["orders.api.throttling.ApiRateThrottle"],
 }
 
 SPECTACULAR_SETTINGS = {
@@ -194,3 +202,4 @@ MARKET_ORDER_COLLAR = os.environ.get("MARKET_ORDER_COLLAR", "0.05")
 # DAY orders expire at this UTC time (HH:MM) each day.
 SESSION_CLOSE_UTC = os.environ.get("SESSION_CLOSE_UTC", "21:00")
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "6000/min")
+BENCHMARK_ENDPOINTS = env_bool("BENCHMARK_ENDPOINTS", False)
