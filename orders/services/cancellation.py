@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from orders.bus import bus_publish_on_commit
 from orders.models import Account, Order, Position
@@ -43,7 +44,7 @@ def order_cancel_all(*, account: Account, symbol: str | None = None) -> list[int
     if symbol:
         queryset = queryset.filter(instrument__symbol=symbol)
     orders = list(queryset.select_related("instrument").order_by("id"))
-    Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=Order.Status.PENDING_CANCEL)
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=Order.Status.PENDING_CANCEL, updated_at=timezone.now())
     for order in orders:
         bus_publish_on_commit(symbol=order.instrument.symbol, command={"kind": "cancel", "order_id": order.pk})
     return [o.pk for o in orders]

@@ -45,6 +45,7 @@ class Batch:
     public_trades: list[Trade] = field(default_factory=list)
     dirty_orders: set[int] = field(default_factory=set)
     dirty_instruments: set[str] = field(default_factory=set)
+    status_changed: set[str] = field(default_factory=set)
 
     # --- positions -----------------------------------------------------------
     def position(self, account_id: int, instrument: Instrument) -> Position:
@@ -102,6 +103,7 @@ def apply_event(batch: Batch, event, codec) -> None:
     batch.dirty_instruments.add(event.symbol)
     if isinstance(event, ev.StatusChanged):
         instrument.status = event.status
+        batch.status_changed.add(event.symbol)
         return
     if isinstance(event, ev.Trade):
         _apply_trade(batch, event, codec, instrument)
@@ -240,6 +242,8 @@ def flush(batch: Batch) -> None:
                                       "engine_seq", "engine_at", "stop_triggered", "updated_at"], batch_size=500)
     for symbol in batch.dirty_instruments:
         instrument = batch.instruments[symbol]
-        Instrument.objects.filter(pk=instrument.pk).update(
-            status=instrument.status, last_price=instrument.last_price,
-            engine_seq=instrument.engine_seq, engine_trade_id=instrument.engine_trade_id)
+        fields = {"last_price": instrument.last_price, "engine_seq": instrument.engine_seq,
+                  "engine_trade_id": instrument.engine_trade_id}
+        if symbol in batch.status_changed:  # else ops may have halted it during the batch
+            fields["status"] = instrument.status
+        Instrument.objects.filter(pk=instrument.pk).update(**fields)
