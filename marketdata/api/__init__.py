@@ -1,0 +1,1 @@
+"""Public REST reads: instruments and market data (book, tape, quotes). Anonymous allowed."""

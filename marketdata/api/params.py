@@ -1,0 +1,41 @@
+"""Query parameters of the market data endpoints."""
+
+import re
+
+from rest_framework import serializers
+
+from marketdata.models import Instrument
+from orders.api.fields import StrictCharField
+from orders.api.inputs import SYMBOL_CHARS
+
+MAX_QUOTE_SYMBOLS = 100
+SYMBOL = re.compile(SYMBOL_CHARS)
+
+
+class BookParams(serializers.Serializer):
+    depth = serializers.IntegerField(required=False, default=10, min_value=1, max_value=1000,
+                                     help_text="Price levels per side, 1 to 1000.")
+
+
+class TapeParams(serializers.Serializer):
+    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=1000,
+                                     help_text="Most recent trades, 1 to 1000.")
+
+
+class QuotesParams(serializers.Serializer):
+    symbols = StrictCharField(required=False, help_text="Comma-separated symbols; all instruments if omitted.")
+
+    def validate_symbols(self, text: str) -> list[str]:
+        symbols = list(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
+        if not symbols:
+            raise serializers.ValidationError("Give at least one symbol.")
+        if len(symbols) > MAX_QUOTE_SYMBOLS:
+            raise serializers.ValidationError(f"At most {MAX_QUOTE_SYMBOLS} symbols.")
+        malformed = [s for s in symbols if not SYMBOL.fullmatch(s)]
+        if malformed:
+            raise serializers.ValidationError(f"Not a symbol: {malformed[0]!r}.")
+        known = set(Instrument.objects.filter(symbol__in=symbols).values_list("symbol", flat=True))
+        unknown = [s for s in symbols if s not in known]
+        if unknown:
+            raise serializers.ValidationError(f"Unknown symbol(s): {', '.join(unknown)}.")
+        return symbols

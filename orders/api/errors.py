@@ -1,0 +1,43 @@
+"""The one place where domain errors become HTTP answers (REST_FRAMEWORK.EXCEPTION_HANDLER).
+
+ServiceError kinds: "invalid" -> 400 {field: [message]}, "refused" -> 422 {code, detail},
+"not_found" -> 404 {detail}. A Redis outage on a read is 503, not a 500.
+"""
+
+import logging
+
+from redis.exceptions import RedisError
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from orders.services.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+SERVICE_STATUS = {
+    "invalid": status.HTTP_400_BAD_REQUEST,
+    "refused": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "not_found": status.HTTP_404_NOT_FOUND,
+}
+
+
+def service_error_answer(exc: ServiceError) -> tuple[int, dict]:
+    """(HTTP status, body) for a ServiceError; the batch endpoint uses it per item."""
+    code = SERVICE_STATUS.get(exc.kind, status.HTTP_422_UNPROCESSABLE_ENTITY)
+    if code == status.HTTP_400_BAD_REQUEST:
+        return code, {exc.field or "non_field_errors": [exc.detail]}
+    if code == status.HTTP_404_NOT_FOUND:
+        return code, {"detail": exc.detail}
+    return code, {"code": exc.code, "detail": exc.detail}
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, ServiceError):
+        code, body = service_error_answer(exc)
+        return Response(body, status=code)
+    if isinstance(exc, RedisError):
+        log.warning("redis unavailable for %s", context.get("view").__class__.__name__, exc_info=True)
+        return Response({"detail": "Market data is temporarily unavailable."},
+                        status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"})
+    return exception_handler(exc, context)

@@ -1,0 +1,58 @@
+"""Request bodies of the order endpoints: types only. The order services hold the rules."""
+
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from orders.api.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictDecimalField,
+    StrictSerializer,
+)
+from orders.models import Order
+
+MAX_BATCH = 100
+# Printable ASCII, 1 to 64 characters: safe in a URL path, a log line and a FIX tag.
+CLIENT_ORDER_ID_CHARS = r"[\x20-\x7e]{1,64}"
+client_order_id_validator = RegexValidator(
+    rf"\A{CLIENT_ORDER_ID_CHARS}\Z", "Use 1 to 64 printable ASCII characters.", code="invalid")
+# Symbols as the venue lists them: printable ASCII without spaces. Unknown ones are the
+# service's to refuse.
+SYMBOL_CHARS = r"[\x21-\x7e]{1,16}"
+symbol_validator = RegexValidator(rf"\A{SYMBOL_CHARS}\Z", "Not a symbol.", code="invalid")
+
+
+def symbol_field(**kwargs) -> StrictCharField:
+    return StrictCharField(max_length=16, validators=[symbol_validator], **kwargs)
+
+
+class OrderRequestSerializer(StrictSerializer):
+    symbol = symbol_field()
+    side = StrictChoiceField(choices=Order.Side.choices)
+    type = StrictChoiceField(choices=Order.Type.choices)
+    qty = StrictDecimalField()
+    time_in_force = StrictChoiceField(choices=Order.TimeInForce.choices)
+    limit_price = StrictDecimalField(required=False, allow_null=True, default=None)
+    stop_price = StrictDecimalField(required=False, allow_null=True, default=None)
+    post_only = StrictBooleanField(required=False, default=False)
+    client_order_id = StrictCharField(required=False, allow_null=True, default=None, max_length=64,
+                                      validators=[client_order_id_validator])
+
+
+class OrderReplaceSerializer(StrictSerializer):
+    qty = StrictDecimalField(required=False)
+    limit_price = StrictDecimalField(required=False)
+
+
+@extend_schema_field(OrderRequestSerializer(many=True))
+class OrderBodiesField(serializers.ListField):
+    """A list of order bodies, each parsed on its own later (a bad one fails alone)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.JSONField(), min_length=1, max_length=MAX_BATCH, **kwargs)
+
+
+class BatchRequestSerializer(StrictSerializer):
+    orders = OrderBodiesField(help_text=f"1 to {MAX_BATCH} order bodies as for POST orders/; each stands alone.")

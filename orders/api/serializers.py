@@ -1,0 +1,128 @@
+"""Response shapes of the order API (also used by the engine worker for order updates).
+
+Decimals are strings on the instrument's grid (see orders.api.formatting); times are ISO 8601
+UTC. These serializers only write; request bodies are parsed in orders.api.inputs.
+"""
+
+from collections.abc import Mapping
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from orders.api.formatting import format_cash, format_decimal, places_of
+from orders.models import Order
+
+DECIMAL_SCHEMA = {"type": "string", "format": "decimal"}
+
+
+def grid_step(instance, grid: str):
+    """The tick (price) or lot (qty) step that applies to a row: an object with an
+    `instrument`, an Instrument itself, or a dict row carrying tick_size and lot_size."""
+    key = "tick_size" if grid == "price" else "lot_size"
+    if isinstance(instance, Mapping):
+        return instance[key]
+    instrument = getattr(instance, "instrument", instance)
+    return getattr(instrument, key)
+
+
+@extend_schema_field(DECIMAL_SCHEMA)
+class DecimalStringField(serializers.Field):
+    """A read-only decimal written as a string: grid "price" or "qty" (the instrument's
+    decimals), or "cash" (2 places)."""
+
+    def __init__(self, grid: str, **kwargs):
+        assert grid in {"price", "qty", "cash"}
+        self.grid = grid
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        return super().get_attribute(instance), instance
+
+    def to_representation(self, pair):
+        value, instance = pair
+        if value is None:
+            return None
+        if self.grid == "cash":
+            return format_cash(value)
+        # A list of one instrument's rows may pass the instrument in the context.
+        source = self.context.get("instrument") or instance
+        return format_decimal(value, places_of(grid_step(source, self.grid)))
+
+
+class OrderSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    client_order_id = serializers.CharField(read_only=True, allow_null=True)
+    symbol = serializers.CharField(source="instrument.symbol", read_only=True)
+    side = serializers.ChoiceField(choices=Order.Side.choices, read_only=True)
+    type = serializers.ChoiceField(choices=Order.Type.choices, read_only=True)
+    time_in_force = serializers.ChoiceField(choices=Order.TimeInForce.choices, read_only=True)
+    post_only = serializers.BooleanField(read_only=True)
+    qty = DecimalStringField("qty")
+    limit_price = DecimalStringField("price", allow_null=True)
+    stop_price = DecimalStringField("price", allow_null=True)
+    status = serializers.ChoiceField(choices=Order.Status.choices, read_only=True)
+    filled_qty = DecimalStringField("qty")
+    avg_fill_price = DecimalStringField("price", allow_null=True)
+    reject_reason = serializers.SerializerMethodField(
+        help_text="Why risk refused the order (a snake_case code), or null.")
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_reject_reason(self, order: Order) -> str | None:
+        return order.reject_reason or None
+
+
+class AccountSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    currency = serializers.CharField(read_only=True)
+    cash = DecimalStringField("cash")
+    reserved_cash = DecimalStringField("cash", help_text="Held for open buy orders, fees included.")
+    buying_power = DecimalStringField("cash", help_text="cash - reserved_cash")
+    equity = DecimalStringField("cash", help_text="cash + market value of the positions")
+    realized_pl = DecimalStringField("cash")
+    unrealized_pl = DecimalStringField("cash")
+
+
+class PositionSerializer(serializers.Serializer):
+    symbol = serializers.CharField(read_only=True)
+    qty = DecimalStringField("qty")
+    reserved_qty = DecimalStringField("qty", help_text="Held for open sell orders.")
+    avg_price = DecimalStringField("price")
+    market_price = DecimalStringField("price", help_text="Last trade price, else reference price, else avg_price.")
+    market_value = DecimalStringField("cash")
+    unrealized_pl = DecimalStringField("cash")
+    realized_pl = DecimalStringField("cash")
+
+
+class FillSerializer(serializers.Serializer):
+    trade_id = serializers.IntegerField(read_only=True)
+    order_id = serializers.IntegerField(read_only=True)
+    symbol = serializers.CharField(read_only=True)
+    side = serializers.ChoiceField(choices=Order.Side.choices, read_only=True)
+    price = DecimalStringField("price")
+    qty = DecimalStringField("qty")
+    fee = DecimalStringField("cash")
+    liquidity = serializers.ChoiceField(choices=[("maker", "maker"), ("taker", "taker")], read_only=True)
+    ts = serializers.DateTimeField(read_only=True)
+
+
+class CancelAllSerializer(serializers.Serializer):
+    canceled = serializers.ListField(child=serializers.IntegerField(), read_only=True,
+                                     help_text="Ids of the orders now pending_cancel.")
+
+
+class BatchResultSerializer(serializers.Serializer):
+    """One order of a batch, with the status a single POST orders/ would have had."""
+
+    # Documentation only (the view builds the dicts); not read-only, so that the schema
+    # shows `order` and `errors` as optional.
+    status = serializers.ChoiceField(choices=[(200, "already placed with this client_order_id"), (201, "placed"),
+                                              (400, "invalid"), (422, "refused")])
+    order = OrderSerializer(required=False, help_text="201, 200, and 422 (the stored rejected order).")
+    errors = serializers.DictField(required=False, help_text="400: {field: [message]}; 422: {code, detail}.")
+
+
+class BatchResponseSerializer(serializers.Serializer):
+    results = BatchResultSerializer(many=True, read_only=True)

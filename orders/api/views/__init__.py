@@ -1,0 +1,1 @@
+"""Views of the order API: one module per resource."""
