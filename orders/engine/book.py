@@ -16,59 +16,69 @@ from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from dataclasses import dataclass
 
-from .types import Side
+from .types import OrderType, Side
 
 BUY = Side.BUY
 SELL = Side.SELL
+SPARE_LEVELS = 64
 
 
 class Order:
-    """An open order. ``qty`` is the total order quantity, ``leaves`` its open part;
-    ``leaves == 0`` marks an order that is closed (or a dead entry in a level queue)."""
+    """An open limit order. ``qty`` is the total order quantity, ``leaves`` its open part;
+    ``leaves == 0`` marks an order that is closed (or a dead entry in a level queue).
 
-    __slots__ = ("order_id", "account_id", "symbol", "side", "type", "tif", "price",
-                 "qty", "leaves", "stp", "post_only")
+    Eight slots and no ``__init__`` (``Order()`` then slot stores is the cheapest way to
+    build an object on CPython 3.11). The rarely used attributes are class defaults here
+    and real slots in ``FlexOrder``; ``stp`` None means the engine's default mode.
+    """
 
-    def __init__(self, order_id, account_id, symbol, side, otype, tif, price, qty, leaves,
-                 stp, post_only):
-        self.order_id = order_id
-        self.account_id = account_id
-        self.symbol = symbol
-        self.side = side
-        self.type = otype
-        self.tif = tif
-        self.price = price
-        self.qty = qty
-        self.leaves = leaves
-        self.stp = stp
-        self.post_only = post_only
-
-    def clone(self):
-        """A fresh object for an order that loses priority (the old one stays dead in its queue)."""
-        return self.__class__._copy(self)
-
-    @classmethod
-    def _copy(cls, o):
-        return cls(o.order_id, o.account_id, o.symbol, o.side, o.type, o.tif, o.price, o.qty,
-                   o.leaves, o.stp, o.post_only)
+    __slots__ = ("order_id", "account_id", "symbol", "side", "price", "qty", "leaves", "tif")
+    type = OrderType.LIMIT
+    stp = None
+    post_only = False
 
 
-class StopOrder(Order):
+class FlexOrder(Order):
+    """A limit order with a non-default type, STP mode or post-only flag."""
+
+    __slots__ = ("type", "stp", "post_only")
+
+
+class StopOrder(FlexOrder):
     """A stop or stop-limit order; ``arrival`` orders held stops for triggering."""
 
     __slots__ = ("stop_price", "arrival")
 
-    def __init__(self, order_id, account_id, symbol, side, otype, tif, price, qty, leaves,
-                 stp, post_only, stop_price, arrival=0):
-        Order.__init__(self, order_id, account_id, symbol, side, otype, tif, price, qty, leaves,
-                       stp, post_only)
-        self.stop_price = stop_price
-        self.arrival = arrival
 
-    @classmethod
-    def _copy(cls, o):
-        return cls(o.order_id, o.account_id, o.symbol, o.side, o.type, o.tif, o.price, o.qty,
-                   o.leaves, o.stp, o.post_only, o.stop_price, o.arrival)
+_FIELDS = {cls: tuple(n for c in reversed(cls.__mro__) for n in c.__dict__.get("__slots__", ()))
+           for cls in (Order, FlexOrder, StopOrder)}
+
+
+def make_order(order_id, account_id, symbol, side, otype, tif, price, qty, leaves, stp=None,
+               post_only=False, stop_price=None):
+    """Build an order object of the leanest class that can hold it."""
+    if stop_price is not None:
+        o = StopOrder()
+        o.stop_price = stop_price
+        o.arrival = 0
+    elif stp is None and not post_only and otype is OrderType.LIMIT:
+        o = Order()
+    else:
+        o = FlexOrder()
+    if type(o) is not Order:
+        o.type, o.stp, o.post_only = otype, stp, post_only
+    o.order_id, o.account_id, o.symbol, o.side = order_id, account_id, symbol, side
+    o.tif, o.price, o.qty, o.leaves = tif, price, qty, leaves
+    return o
+
+
+def clone(order):
+    """A fresh copy, for an order that loses priority (the old object stays dead in its queue)."""
+    cls = type(order)
+    copy = cls()
+    for name in _FIELDS[cls]:
+        setattr(copy, name, getattr(order, name))
+    return copy
 
 
 class Level:
@@ -109,7 +119,7 @@ class Book:
 
     __slots__ = ("symbol", "seq", "trade_seq", "last", "halted", "bid_levels", "bid_keys",
                  "ask_levels", "ask_keys", "stops", "buy_stops", "sell_stops", "arrival",
-                 "triggered")
+                 "triggered", "spare")
 
     def __init__(self, symbol):
         self.symbol = symbol
@@ -126,6 +136,8 @@ class Book:
         self.sell_stops = []
         self.arrival = 0  # arrival counter of held stops
         self.triggered = deque()  # (StopOrder, trigger price) waiting to enter
+        self.spare = []  # emptied Level objects kept for reuse (a level is born and dies
+        # at the touch all the time; a Level with its deque costs ~300 ns to build)
 
     # -- resting orders ---------------------------------------------------------------
 
@@ -149,15 +161,32 @@ class Book:
         level.total += order.leaves
         return level.total
 
-    @staticmethod
-    def new_level(levels, keys, key, price):
+    def new_level(self, levels, keys, key, price):
         """Create the empty level ``key`` of one side (``levels``, ``keys``)."""
-        level = levels[key] = Level(price)
+        if self.spare:
+            level = self.spare.pop()
+            level.price = price
+        else:
+            level = Level(price)
+        levels[key] = level
         if not keys or key > keys[-1]:
             keys.append(key)
         else:
             insort(keys, key)
         return level
+
+    def drop_level(self, levels, keys, key):
+        """Remove the (now empty) level ``key`` of one side."""
+        level = levels.pop(key)
+        if keys[-1] == key:
+            keys.pop()
+        else:
+            del keys[bisect_left(keys, key)]
+        if len(self.spare) < SPARE_LEVELS:
+            if level.orders:  # dead entries left behind by lazy cancels
+                level.orders.clear()
+                level.dead = 0
+            self.spare.append(level)
 
     def unlink(self, order):
         """Take a resting order off its level (it becomes dead); return the level's new total."""
@@ -170,11 +199,7 @@ class Book:
         order.leaves = 0
         total = level.total
         if not total:
-            del levels[key]
-            if keys[-1] == key:
-                keys.pop()
-            else:
-                del keys[bisect_left(keys, key)]
+            self.drop_level(levels, keys, key)
             return 0
         queue = level.orders
         if queue[0] is order:
@@ -182,11 +207,21 @@ class Book:
         elif queue[-1] is order:
             queue.pop()
         else:
-            level.dead += 1
-            if level.dead > 16 and level.dead * 2 > len(queue):
-                level.orders = deque(o for o in queue if o.leaves)
-                level.dead = 0
+            self.mark_dead(level)
         return total
+
+    @staticmethod
+    def mark_dead(level):
+        """One more dead entry inside ``level``'s queue. The queue is compacted when dead
+        entries pass two thirds of it: amortised O(1) per cancel, bounded memory."""
+        dead = level.dead = level.dead + 1
+        if dead > 48 and dead * 3 > len(level.orders) * 2:
+            Book.compact(level)
+
+    @staticmethod
+    def compact(level):
+        level.orders = deque([o for o in level.orders if o.leaves])
+        level.dead = 0
 
     def reduce(self, order, delta):
         """Lower a resting order's open quantity in place (keeps priority); return new total."""

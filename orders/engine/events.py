@@ -14,7 +14,7 @@ Quantities: ``qty`` on Canceled/Expired is what that event took off the order, a
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .types import OrderType, Side, TimeInForce
+from .types import Side
 
 
 @dataclass(slots=True)
@@ -26,16 +26,11 @@ class Event:
 
 @dataclass(slots=True)
 class Accepted(Event):
-    """The order entered the engine (stop orders: it is now held until triggered)."""
+    """The order entered the engine (a stop order is now held until triggered). It does
+    not echo the order's fields: the command that carried them is the record."""
 
     order_id: int
     account_id: int
-    side: Side
-    type: OrderType
-    time_in_force: TimeInForce
-    qty: int
-    price: int | None
-    stop_price: int | None
     kind: ClassVar[str] = "accepted"
 
 

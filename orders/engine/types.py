@@ -51,7 +51,6 @@ class RejectReason(StrEnum):
     UNKNOWN_SYMBOL = "unknown_symbol"
     INVALID_COMMAND = "invalid_command"
     INVALID_ORDER_ID = "invalid_order_id"
-    INVALID_ACCOUNT = "invalid_account"
     INVALID_SIDE = "invalid_side"
     INVALID_TYPE = "invalid_type"
     INVALID_TIF = "invalid_tif"

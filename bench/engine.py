@@ -1,0 +1,241 @@
+"""Benchmark of the matching engine against a minimal baseline book.
+
+Two workloads of 200,000 commands on one symbol, generated from a fixed seed:
+
+* thin: 60% limit orders priced uniformly within +-20 ticks of 10000, qty 1-100;
+  25% cancels of random live orders; 15% market orders.
+* deep: the same mix, buys priced 9980-10002 and sells 9998-10020 (10,000+ rest).
+
+For each workload and each implementation: one warm-up run, then 3 timed runs on a fresh
+book; the median commands per second is printed, with the memory per resting order
+(tracemalloc: a fresh book holding the workload's final resting orders, minus an empty
+book, divided by their count) and the ratio engine/baseline.
+
+Run: ``.venv/bin/python bench/engine.py`` (or ``make bench-engine``) from the repo root.
+"""
+
+import gc
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from bench.baseline_book import BaselineBook  # noqa: E402
+from orders.engine import Cancel, MatchingEngine, NewOrder, OrderType, Side  # noqa: E402
+
+SEED = 20240611
+N_COMMANDS = 200_000
+RUNS = 3
+SYMBOL = "BENCH"
+ACCOUNTS = 200  # accounts placing orders: self-trade prevention is exercised now and then
+
+WORKLOADS = {
+    "thin": ((9980, 10020), (9980, 10020)),  # (buy price range, sell price range), inclusive
+    "deep": ((9980, 10002), (9998, 10020)),
+}
+
+
+def generate(name, seed=SEED, n=N_COMMANDS):
+    """Workload as neutral tuples: ("limit", id, account, side, price, qty),
+    ("market", id, account, side, qty), ("cancel", id). Cancels pick a random order that
+    is live at that point, found by running the stream through a baseline book."""
+    rng = random.Random(f"{seed}-{name}")
+    (buy_lo, buy_hi), (sell_lo, sell_hi) = WORKLOADS[name]
+    sim = BaselineBook()
+    candidates = []  # ids ever rested; dead ones are dropped lazily when picked
+    out = []
+    next_id = 1
+    while len(out) < n:
+        r = rng.random()
+        if r < 0.60:
+            side = "buy" if rng.random() < 0.5 else "sell"
+            price = rng.randint(buy_lo, buy_hi) if side == "buy" else rng.randint(sell_lo, sell_hi)
+            cmd = ("limit", next_id, rng.randint(1, ACCOUNTS), side, price, rng.randint(1, 100))
+            sim.limit(next_id, side, price, cmd[5])
+            if next_id in sim.orders:
+                candidates.append(next_id)
+            next_id += 1
+        elif r < 0.85:
+            oid = None
+            while candidates:
+                i = rng.randrange(len(candidates))
+                pick = candidates[i]
+                candidates[i] = candidates[-1]
+                candidates.pop()
+                if pick in sim.orders:
+                    oid = pick
+                    break
+            if oid is None:
+                continue  # nothing live to cancel: draw again
+            sim.cancel(oid)
+            cmd = ("cancel", oid)
+        else:
+            side = "buy" if rng.random() < 0.5 else "sell"
+            cmd = ("market", next_id, rng.randint(1, ACCOUNTS), side, rng.randint(1, 100))
+            sim.market(next_id, side, cmd[4])
+            next_id += 1
+        out.append(cmd)
+    return out
+
+
+SIDES = {"buy": Side.BUY, "sell": Side.SELL}
+
+
+def engine_commands(workload):
+    cmds = []
+    for w in workload:
+        if w[0] == "limit":
+            cmds.append(NewOrder(order_id=w[1], account_id=w[2], symbol=SYMBOL, side=SIDES[w[3]],
+                                 price=w[4], qty=w[5]))
+        elif w[0] == "market":
+            cmds.append(NewOrder(order_id=w[1], account_id=w[2], symbol=SYMBOL, side=SIDES[w[3]],
+                                 qty=w[4], type=OrderType.MARKET))
+        else:
+            cmds.append(Cancel(order_id=w[1], symbol=SYMBOL))
+    return cmds
+
+
+def baseline_commands(workload):
+    cmds = []
+    for w in workload:
+        if w[0] == "limit":
+            cmds.append(("limit", w[1], w[3], w[4], w[5]))
+        elif w[0] == "market":
+            cmds.append(("market", w[1], w[3], w[4]))
+        else:
+            cmds.append(w)
+    return cmds
+
+
+def new_engine():
+    eng = MatchingEngine()
+    eng.add_symbol(SYMBOL)
+    return eng
+
+
+def run_engine(cmds):
+    eng = new_engine()
+    apply = eng.apply
+    t0 = time.perf_counter()
+    for c in cmds:
+        apply(c)
+    return time.perf_counter() - t0, eng
+
+
+def run_baseline(cmds):
+    book = BaselineBook()
+    apply = book.apply
+    t0 = time.perf_counter()
+    for c in cmds:
+        apply(c)
+    return time.perf_counter() - t0, book
+
+
+def timed(runner, cmds):
+    runner(cmds)  # warm-up
+    times = []
+    state = None
+    for _ in range(RUNS):
+        gc.collect()
+        elapsed, state = runner(cmds)
+        times.append(elapsed)
+    return len(cmds) / statistics.median(times), state
+
+
+def _traced(build):
+    """Bytes held by what build() returns, counted by tracemalloc."""
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    keep = build()
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del keep
+    return after - before
+
+
+def bytes_per_order(resting, fill):
+    """(bytes with the resting orders - bytes of the empty book) / count. Order ids are
+    recomputed inside the traced region, so their int objects are counted too."""
+    base_id = 10**9
+
+    def full():
+        return fill(resting, base_id)
+
+    def empty():
+        return fill([], base_id)
+
+    return (_traced(full) - _traced(empty)) / max(len(resting), 1)
+
+
+def fill_engine(resting, base_id):
+    eng = new_engine()
+    apply = eng.apply
+    for i, (side, price, qty) in enumerate(resting):
+        apply(NewOrder(order_id=base_id + i, account_id=1 + i % ACCOUNTS, symbol=SYMBOL,
+                       side=side, price=price + 0, qty=qty))
+    return eng
+
+
+def fill_baseline(resting, base_id):
+    book = BaselineBook()
+    for i, (side, price, qty) in enumerate(resting):
+        book.limit(base_id + i, "buy" if side is Side.BUY else "sell", price + 0, qty)
+    return book
+
+
+def measure(impl, name):
+    """Figures of one implementation on one workload (run in a fresh process)."""
+    workload = generate(name)
+    if impl == "engine":
+        rate, eng = timed(run_engine, engine_commands(workload))
+        resting = [(o.side, o.price, o.leaves_qty) for o in eng.open_orders(SYMBOL)]
+        fill = fill_engine
+    else:
+        rate, book = timed(run_baseline, baseline_commands(workload))
+        resting = [(SIDES[o.side], o.price, o.qty) for o in book.open_orders()]
+        fill = fill_baseline
+    return {"rate": rate, "bytes": bytes_per_order(resting, fill), "resting": len(resting)}
+
+
+def run_isolated(impl, name):
+    """Each implementation and workload runs in its own interpreter, so one run's heap
+    (fragmentation, caches) cannot slow down the next."""
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--one", impl, name],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    print(f"matching engine benchmark: {N_COMMANDS:,} commands per workload, seed {SEED}, "
+          f"median of {RUNS} runs after a warm-up, each implementation in a fresh process")
+    print(f"{'workload':<9}{'impl':<10}{'cmd/s':>11}{'bytes/order':>13}{'resting':>9}")
+    results = {}
+    for name in WORKLOADS:
+        eng, base = run_isolated("engine", name), run_isolated("baseline", name)
+        ratio = eng["rate"] / base["rate"]
+        results[name] = {"engine": eng, "baseline": base, "ratio": ratio}
+        for impl, r in (("engine", eng), ("baseline", base)):
+            print(f"{name:<9}{impl:<10}{r['rate']:>11,.0f}{r['bytes']:>13,.0f}{r['resting']:>9,}")
+        print(f"{name:<9}{'ratio':<10}{ratio:>11.2f}   engine/baseline")
+    ok = all(r["ratio"] >= 0.6 for r in results.values()) and all(
+        r["engine"]["bytes"] <= 300 for r in results.values() if r["engine"]["resting"] >= 1000)
+    print(f"targets (ratio >= 0.60 on both workloads, <= 300 bytes per resting order): "
+          f"{'met' if ok else 'NOT met'}")
+    return results
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--one":
+        print(json.dumps(measure(sys.argv[2], sys.argv[3])))
+    else:
+        main()
