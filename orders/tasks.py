@@ -33,6 +33,8 @@ def stale_commands(*, now=None, older_than: timedelta = RESUBMIT_AFTER) -> dict[
 
     - "new": orders still `accepted` after `older_than`, and `pending_cancel` orders the engine
       never saw (engine_at null): the engine reads the order and acts on its current state.
+    - "cancel": `pending_cancel` orders the engine holds whose cancel has not come back.
+    - "replace": orders whose replace has been waiting longer than `older_than`.
     """
     cutoff = (now or timezone.now()) - older_than
     accepted = Q(status=Order.Status.ACCEPTED) & (Q(accepted_at__lt=cutoff) | Q(accepted_at__isnull=True,
@@ -40,7 +42,13 @@ def stale_commands(*, now=None, older_than: timedelta = RESUBMIT_AFTER) -> dict[
     unseen_cancel = Q(status=Order.Status.PENDING_CANCEL, engine_at__isnull=True, updated_at__lt=cutoff)
     rows = (Order.objects.filter(accepted | unseen_cancel).order_by("pk")
             .values_list("pk", "instrument__symbol")[:RESUBMIT_BATCH])
-    return {"new": list(rows)}
+    seen_cancel = Order.objects.filter(status=Order.Status.PENDING_CANCEL, engine_at__isnull=False, updated_at__lt=cutoff)
+    waiting_replace = Order.objects.filter(status__in=Order.OPEN_STATUSES, replace_qty__isnull=False, updated_at__lt=cutoff)
+    return {
+        "new": list(rows),
+        "cancel": list(seen_cancel.order_by("pk").values_list("pk", "instrument__symbol")[:RESUBMIT_BATCH]),
+        "replace": list(waiting_replace.order_by("pk").values_list("pk", "instrument__symbol")[:RESUBMIT_BATCH]),
+    }
 
 
 @shared_task(name="orders.resubmit_accepted")

@@ -16,6 +16,15 @@ def _fresh_redis_client():
     get_redis.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The cache lives in Redis: throttle counters must not leak from one test to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 class Engine:
     """A real `manage.py run_engine` process against the test database and Redis."""
 

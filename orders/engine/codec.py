@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from .commands import NewOrder, RejectOrder
-from .types import OrderType, RejectReason, TimeInForce
+from .types import OrderType, RejectReason, Side, StpMode, TimeInForce
 
 
 class GridError(ValueError):
@@ -72,10 +72,10 @@ class InstrumentSpec:
         return _units(qty, self.lot_size, RejectReason.OFF_LOT, RejectReason.INVALID_QTY, "qty")
 
     def ticks_to_price(self, ticks):
-        return self.tick_size * ticks
+        return _plain(self.tick_size * ticks)
 
     def lots_to_qty(self, lots):
-        return self.lot_size * lots
+        return _plain(self.lot_size * lots)
 
     def new_order(self, *, order_id, account_id, symbol, side, qty, type=OrderType.LIMIT,
                   time_in_force=TimeInForce.GTC, price=None, stop_price=None, post_only=False,
@@ -89,9 +89,11 @@ class InstrumentSpec:
         except GridError as exc:
             return RejectOrder(order_id=order_id, account_id=account_id, symbol=symbol,
                                reason=exc.reason)
-        return NewOrder(order_id=order_id, account_id=account_id, symbol=symbol, side=side,
-                        qty=lots, type=type, time_in_force=time_in_force, price=ticks,
-                        stop_price=stop_ticks, post_only=post_only, stp=stp)
+        return NewOrder(order_id=order_id, account_id=account_id, symbol=symbol,
+                        side=_member(Side, side), qty=lots, type=_member(OrderType, type),
+                        time_in_force=_member(TimeInForce, time_in_force), price=ticks,
+                        stop_price=stop_ticks, post_only=post_only,
+                        stp=None if stp is None else _member(StpMode, stp))
 
     def _stop_ticks(self, stop_price):
         try:
@@ -100,3 +102,20 @@ class InstrumentSpec:
             if exc.reason == RejectReason.OFF_TICK:
                 raise
             raise GridError(RejectReason.INVALID_STOP_PRICE, str(exc)) from None
+
+
+def _member(enum, value):
+    """The enum member for a wire string (so the engine takes its fast path), or the value
+    unchanged when it is not one (the engine then rejects it with a reason)."""
+    try:
+        return enum(value)
+    except (ValueError, TypeError):
+        return value
+
+
+def _plain(value):
+    """No positive exponent: a 10-unit tick gives Decimal("50"), not Decimal("5E+1")."""
+    return value.quantize(_ONE) if value.as_tuple().exponent > 0 else value
+
+
+_ONE = Decimal(1)

@@ -36,6 +36,8 @@ R = RejectReason
 
 def _coerce(enum, value):
     """An enum member from a member or its wire string; None if neither."""
+    if value.__class__ is enum:
+        return value
     try:
         return enum(value)
     except (ValueError, TypeError):
@@ -80,14 +82,18 @@ def apply(eng, c):
         if not (type(price) is int and price > 0 and (tif is GTC or tif is DAY)):
             return _general(eng, book, c)
         thr = -price if side is BUY else price
-    elif otype is MARKET and price is None and c.time_in_force is not FOK and opp:
+    elif otype is MARKET and price is None:
         tif = c.time_in_force
+        if tif is FOK or tif.__class__ is not TimeInForce:
+            return _general(eng, book, c)
         thr = NEG_INF
     else:
         return _general(eng, book, c)
     if not (type(qty) is int and qty > 0 and type(oid) is int and c.stp is None
             and c.stop_price is None and c.post_only is False and not book.halted):
         return _general(eng, book, c)
+    if thr is NEG_INF and not opp:  # a market order into an empty side
+        return reject(eng, book, oid, c.account_id, R.NO_LIQUIDITY)
     acc = c.account_id
 
     seq = book.seq + 1

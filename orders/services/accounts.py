@@ -21,6 +21,12 @@ def account_for_user(*, user) -> Account:
     return account
 
 
+def _check_account(account: Account) -> None:
+    if account.kind == Account.Kind.EXTERNAL:
+        raise ServiceError("invalid_account", "The external account is the other side of every deposit; it takes none itself.",
+                           kind="invalid", field="account")
+
+
 def _check_amount(amount: Decimal) -> Decimal:
     if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT):
         raise ServiceError("invalid_amount", "Amount must be a positive number of whole cents.", kind="invalid", field="amount")
@@ -39,6 +45,7 @@ def ledger_post(*, legs: list[tuple[Account, Decimal]], kind: str, memo: str = "
 
 @transaction.atomic
 def account_deposit(*, account: Account, amount: Decimal, memo: str = "") -> Account:
+    _check_account(account)
     amount = _check_amount(amount)
     external = account_system(kind=Account.Kind.EXTERNAL)
     Account.objects.filter(pk=account.pk).update(cash=F("cash") + amount)
@@ -50,6 +57,7 @@ def account_deposit(*, account: Account, amount: Decimal, memo: str = "") -> Acc
 
 @transaction.atomic
 def account_withdraw(*, account: Account, amount: Decimal, memo: str = "") -> Account:
+    _check_account(account)
     amount = _check_amount(amount)
     external = account_system(kind=Account.Kind.EXTERNAL)
     taken = Account.objects.filter(pk=account.pk, cash__gte=F("reserved_cash") + amount).update(cash=F("cash") - amount)

@@ -61,6 +61,10 @@ def order_replace(*, account: Account, order_id: int, qty: Decimal | None = None
         raise ServiceError("order_not_open", f"The order is {order.status} and cannot be replaced.")
     if order.replace_qty is not None:
         raise ServiceError("replace_pending", "A replace of this order is already waiting for the engine.")
+    if account.frozen:
+        raise ServiceError("account_frozen", "The account is frozen.")
+    if not instrument.is_trading:
+        raise ServiceError("instrument_halted", f"{instrument.symbol} is halted.")
     if limit_price is not None:
         if order.type not in (Order.Type.LIMIT, Order.Type.STOP_LIMIT):
             raise invalid("limit_price", f"A {order.type} order has no limit price to change.")
@@ -69,6 +73,10 @@ def order_replace(*, account: Account, order_id: int, qty: Decimal | None = None
         reference = instrument.reference_price or instrument.last_price
         if reference and abs(limit_price - reference) > reference * instrument.price_band:
             raise ServiceError("price_out_of_band", f"Price must lie within {instrument.price_band:.2%} of {reference.normalize()}.")
+    new_price = limit_price if limit_price is not None else order.limit_price
+    new_qty = qty if qty is not None else order.qty
+    if new_price is not None and new_qty * new_price > instrument.max_order_notional:
+        raise ServiceError("size_limit", f"Notional exceeds the maximum of {instrument.max_order_notional}.")
     if qty is not None:
         if qty <= 0 or qty % instrument.lot_size:
             raise invalid("qty", f"qty must be a positive multiple of the lot size {instrument.lot_size.normalize()}.")

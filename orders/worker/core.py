@@ -97,6 +97,15 @@ class EngineCore:
         return [{"kind": "new", "order_id": o.pk, "symbol": o.instrument.symbol} for o in orders
                 if self.owns(o.instrument.symbol)]
 
+    def status_commands(self) -> list[dict]:
+        """halt/resume commands for symbols whose database status the engine does not have."""
+        commands = []
+        for symbol, status in Instrument.objects.filter(symbol__in=list(self.codecs)).values_list("symbol", "status"):
+            halted = status == Instrument.Status.HALTED
+            if halted != self.engine.is_halted(symbol):
+                commands.append({"kind": "halt" if halted else "resume", "symbol": symbol})
+        return commands
+
     # --- batches ----------------------------------------------------------------
     def handle_batch(self, commands: list[dict]) -> BatchResult:
         symbols = {c.get("symbol") for c in commands if isinstance(c.get("symbol"), str)}

@@ -52,7 +52,14 @@ class EngineWorker:
         stale = await self.in_db_thread(self.core.stale_accepted_commands)()
         if stale:
             await self._process([(None, c) for c in stale])
+        next_sync = 0.0
         while not self.stopping.is_set():
+            if time.monotonic() >= next_sync:
+                # The database is the record of halts: apply any the bus did not deliver.
+                next_sync = time.monotonic() + 2
+                drift = await self.in_db_thread(self.core.status_commands)()
+                if drift:
+                    await self._process([(None, c) for c in drift])
             try:
                 entries = await self.redis.xreadgroup(GROUP, self.consumer, {self.stream: ">"}, count=BATCH_SIZE, block=500)
             except (redis.ConnectionError, OSError):
@@ -62,7 +69,10 @@ class EngineWorker:
             if entries:
                 await self._process(self._decode(entries[0][1]))
         heartbeat.cancel()
-        await self.redis.delete(heartbeat_key(self.shard, self.shards))
+        try:
+            await self.redis.delete(heartbeat_key(self.shard, self.shards))
+        except (redis.ConnectionError, OSError):
+            pass  # Redis may stop first under the supervisor; the key expires anyway
         log.info("engine stopped", extra={"shard": self.shard})
 
     async def _wait_for_redis(self) -> None:

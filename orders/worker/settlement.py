@@ -96,11 +96,11 @@ def apply_event(batch: Batch, event, codec) -> None:
     """One engine event onto the batch. `codec` turns ticks and lots back into Decimals."""
     orders = batch.orders
     now = timezone.now()
+    instrument = batch.instruments[event.symbol]
+    instrument.engine_seq = event.seq  # every event: a restarted engine continues from here
+    batch.dirty_instruments.add(event.symbol)
     if isinstance(event, ev.BookLevel):
         return
-    instrument = batch.instruments[event.symbol]
-    instrument.engine_seq = event.seq
-    batch.dirty_instruments.add(event.symbol)
     if isinstance(event, ev.StatusChanged):
         instrument.status = event.status
         batch.status_changed.add(event.symbol)

@@ -81,13 +81,20 @@ def test_resubmit_publishes_exactly_the_stale_orders(seeded, bus_tail):
                                                    engine_at=old)
     Order.objects.filter(pk=done.pk).update(status="canceled")
 
+    replacing = place(alice, side="buy", qty="1", price="187.00")
+    Order.objects.filter(pk=replacing.pk).update(status="new", engine_at=old, updated_at=old, replace_qty=2,
+                                                 replace_limit_price="187.00")
+
     tail = bus_tail("AAPL")
     sent = resubmit_accepted()
-    assert sent == {"new": [stale.pk, stale_msft.pk, unseen_cancel.pk]}
+    assert sent == {"new": [stale.pk, stale_msft.pk, unseen_cancel.pk], "cancel": [seen_cancel.pk],
+                    "replace": [replacing.pk]}
     assert tail.commands() == [
         {"kind": "new", "order_id": stale.pk, "symbol": "AAPL"},
         {"kind": "new", "order_id": stale_msft.pk, "symbol": "MSFT"},
         {"kind": "new", "order_id": unseen_cancel.pk, "symbol": "AAPL"},
+        {"kind": "cancel", "order_id": seen_cancel.pk, "symbol": "AAPL"},
+        {"kind": "replace", "order_id": replacing.pk, "symbol": "AAPL"},
     ]
     assert fresh.pk not in sent["new"]
 
@@ -95,7 +102,7 @@ def test_resubmit_publishes_exactly_the_stale_orders(seeded, bus_tail):
 def test_resubmit_with_nothing_stale_sends_nothing(seeded, bus_tail):
     place(seeded["alice"], side="buy", qty="1", price="190.00")
     tail = bus_tail("AAPL")
-    assert resubmit_accepted() == {"new": []}
+    assert resubmit_accepted() == {"new": [], "cancel": [], "replace": []}
     assert tail.commands() == []
 
 

@@ -44,3 +44,22 @@ def test_sigkill_mid_stream_then_restart_loses_nothing_and_fills_nothing_twice(e
     # at the top fills against what rests.
     seqs = list(Trade.objects.order_by("seq").values_list("seq", flat=True))
     assert len(seqs) == len(set(seqs))
+
+
+def test_a_restarted_engine_continues_the_symbol_sequence(engine):
+    from marketdata.models import Instrument
+    from marketdata.selectors import book_snapshot
+
+    aapl = make_instrument("AAPL")
+    trader = make_trader("maker", cash="100000.00")
+    first, _ = order_place(account=trader, symbol="AAPL", side="buy", type="limit", qty=D("1"), limit_price=D("99.00"))
+    wait_for(lambda: Order.objects.get(pk=first.pk).status == "new", 20, "first order rests")
+    # Accepted (1) and the new bid level (2): the book snapshot and the instrument agree.
+    assert Instrument.objects.get(pk=aapl.pk).engine_seq == 2
+    assert book_snapshot(symbol="AAPL")["seq"] == 2
+    engine.stop()
+    engine.start()
+    second, _ = order_place(account=trader, symbol="AAPL", side="buy", type="limit", qty=D("2"), limit_price=D("99.00"))
+    wait_for(lambda: Order.objects.get(pk=second.pk).status == "new", 20, "second order rests")
+    assert Instrument.objects.get(pk=aapl.pk).engine_seq == 4
+    assert book_snapshot(symbol="AAPL") == {"symbol": "AAPL", "seq": 4, "bids": [["99.00", "3"]], "asks": []}

@@ -123,3 +123,18 @@ def test_halted_symbol_refuses_new_orders_at_once(market):
         order_place(account=buyer, symbol="AAPL", side="buy", type="limit", qty=D("1"), limit_price=D("100.00"))
     assert refused.value.code == "instrument_halted"
     assert Order.objects.get().status == "rejected"
+
+
+def test_a_halt_the_bus_never_delivered_still_reaches_the_engine(market):
+    from marketdata.models import Instrument
+
+    aapl, buyer, _ = market
+    settled(place(buyer, symbol="AAPL", side="buy", type="limit", qty=D("1"), limit_price=D("99.00")), "new")
+    seq = Instrument.objects.get(pk=aapl.pk).engine_seq
+    Instrument.objects.filter(pk=aapl.pk).update(status="halted")  # as if Redis dropped the command
+    wait_for(lambda: Instrument.objects.get(pk=aapl.pk).engine_seq == seq + 1, 10, "engine applies the halt")
+    instrument = Instrument.objects.get(pk=aapl.pk)
+    assert instrument.status == "halted"
+    Instrument.objects.filter(pk=aapl.pk).update(status="trading")
+    wait_for(lambda: Instrument.objects.get(pk=aapl.pk).engine_seq == seq + 2, 10, "engine applies the resume")
+    assert Instrument.objects.get(pk=aapl.pk).status == "trading"
