@@ -8,8 +8,9 @@ Layout, chosen for speed and memory (see docs/engine.md for the figures):
   rule: an aggressor with threshold ``thr`` crosses a level while ``key >= thr``.
 * A level is a FIFO deque of orders plus its open total. Cancels in the middle of a
   level are lazy: the order's ``leaves`` drops to 0 and matching skips it later, so a
-  cancel is O(1) whatever the queue length; a level compacts itself when more than half
-  of its queue is dead, and a level whose total reaches 0 is dropped with its queue.
+  cancel is O(1) whatever the queue length; a level compacts itself when more than two
+  thirds of its queue is dead, and a level whose total reaches 0 is dropped (its object
+  is kept for reuse).
 """
 
 from bisect import bisect_left, bisect_right, insort
@@ -140,12 +141,6 @@ class Book:
         # at the touch all the time; a Level with its deque costs ~300 ns to build)
 
     # -- resting orders ---------------------------------------------------------------
-
-    def side_of(self, side):
-        """(levels, keys) of one side."""
-        if side is BUY:
-            return self.bid_levels, self.bid_keys
-        return self.ask_levels, self.ask_keys
 
     def insert(self, order):
         """Append ``order`` at the back of its price level; return the level's new total."""

@@ -1,9 +1,9 @@
-"""Order entry: validating a NewOrder and executing it.
+"""Order entry: ``apply`` (the engine's entry point), validating and executing NewOrders.
 
-``new_order`` has a fast path for the shapes that dominate real flow (an already
-normalised GTC/DAY limit order or a non-FOK market order, default STP mode) and sends
-everything else through ``validate`` and the generic ``run_live``. Both paths give the
-same events; the property tests drive both.
+``apply`` has a fast path for the orders that dominate real flow (an already normalised
+GTC/DAY limit order or non-FOK market order, default STP mode, no stop, not post-only)
+and sends every other NewOrder through ``validate`` and the generic ``run_live``. Both
+paths give the same events; the property tests drive both.
 
 Why the unusual style: on CPython 3.11, instantiating a class costs ~100 ns of call
 overhead before its ``__init__`` does anything, so the hot path builds events and
@@ -11,10 +11,10 @@ resting orders with ``object.__new__`` and direct slot stores (about 40% cheaper
 keeps enum members in module constants (an ``Enum.MEMBER`` lookup costs ~60 ns).
 """
 
+from .amend import cancel
 from .book import Order, make_order
 from .commands import Cancel, NewOrder
 from .events import Accepted, BookLevel, Expired
-from .amend import cancel
 from .matching import match, run_live, run_triggers
 from .rejects import reject, unknown_symbol
 from .types import ExpireReason, OrderType, RejectReason, Side, StpMode, TimeInForce
@@ -248,4 +248,4 @@ def reject_order(eng, c):
     return reject(eng, book, oid, c.account_id, str(c.reason))
 
 
-__all__ = ["new_order", "reject", "reject_order", "unknown_symbol", "validate"]
+__all__ = ["apply", "reject_order", "validate"]

@@ -192,10 +192,7 @@ def run_live(eng, book, ev, order, market):
     triggered stop, or a re-priced replace. Matches it, then rests or expires the rest."""
     side = order.side
     oid = order.order_id
-    if market:
-        thr = NEG_INF
-    else:
-        thr = -order.price if side is BUY else order.price
+    thr = threshold(side, None if market else order.price)
     keys = book.ask_keys if side is BUY else book.bid_keys
     leaves = order.leaves
     tif = order.tif

@@ -1,6 +1,6 @@
 """Cancel, cancel all, and replace."""
 
-from orders.engine import (Accepted, BookLevel, CancelAll, Canceled, CancelRejected, Rejected,
+from orders.engine import (BookLevel, CancelAll, Canceled, CancelRejected, Rejected,
                            Replaced, Trade)
 
 from .support import BUY, SELL, SYM, cancel, limit, market, new_engine, replace, run, stop
