@@ -79,8 +79,9 @@ def take_off(eng, book, order, ev, cls, reason):
 
 
 def cancel(eng, c):
-    """Cancel one order. The common case (a resting order, named by id and symbol) is
-    written out inline, see entry.py for why; the rest goes through ``take_off``."""
+    """Cancel one order. ``apply`` handles the common case (a resting order, named by id
+    and symbol) itself and sends the rest here (held stops, refusals); this function still
+    handles every case."""
     oid = c.order_id
     try:
         order = eng.orders.get(oid)

@@ -28,12 +28,15 @@ class Order:
     """An open limit order. ``qty`` is the total order quantity, ``leaves`` its open part;
     ``leaves == 0`` marks an order that is closed (or a dead entry in a level queue).
 
-    Eight slots and no ``__init__`` (``Order()`` then slot stores is the cheapest way to
+    Nine slots and no ``__init__`` (``Order()`` then slot stores is the cheapest way to
     build an object on CPython 3.11). The rarely used attributes are class defaults here
     and real slots in ``FlexOrder``; ``stp`` None means the engine's default mode.
+    ``level`` is the ``Level`` the order rests in (set by whoever queues it; a cancel
+    goes straight to it); it is unset on a held stop.
     """
 
-    __slots__ = ("order_id", "account_id", "symbol", "side", "price", "qty", "leaves", "tif")
+    __slots__ = ("order_id", "account_id", "symbol", "side", "price", "qty", "leaves", "tif",
+                 "level")
     type = OrderType.LIMIT
     stp = None
     post_only = False
@@ -51,7 +54,8 @@ class StopOrder(FlexOrder):
     __slots__ = ("stop_price", "arrival")
 
 
-_FIELDS = {cls: tuple(n for c in reversed(cls.__mro__) for n in c.__dict__.get("__slots__", ()))
+_FIELDS = {cls: tuple(n for c in reversed(cls.__mro__) for n in c.__dict__.get("__slots__", ())
+                      if n != "level")  # the copy gets its level when it is queued
            for cls in (Order, FlexOrder, StopOrder)}
 
 
@@ -153,6 +157,7 @@ class Book:
         if level is None:
             level = self.new_level(levels, keys, key, price)
         level.orders.append(order)
+        order.level = level
         level.total += order.leaves
         return level.total
 
@@ -189,7 +194,7 @@ class Book:
             levels, keys, key = self.bid_levels, self.bid_keys, order.price
         else:
             levels, keys, key = self.ask_levels, self.ask_keys, -order.price
-        level = levels[key]
+        level = order.level
         level.total -= order.leaves
         order.leaves = 0
         total = level.total
@@ -220,8 +225,7 @@ class Book:
 
     def reduce(self, order, delta):
         """Lower a resting order's open quantity in place (keeps priority); return new total."""
-        level = (self.bid_levels[order.price] if order.side is BUY
-                 else self.ask_levels[-order.price])
+        level = order.level
         order.leaves -= delta
         level.total -= delta
         return level.total

@@ -2,8 +2,9 @@
 
 ``apply`` has a fast path for the orders that dominate real flow (an already normalised
 GTC/DAY limit order or non-FOK market order, default STP mode, no stop, not post-only)
-and sends every other NewOrder through ``validate`` and the generic ``run_live``. Both
-paths give the same events; the property tests drive both.
+and sends every other NewOrder through ``validate`` and the generic ``run_live``; likewise
+the cancel of a resting order is written out here and every other Cancel goes to
+``amend.cancel``. Both paths give the same events; the property tests drive both.
 
 Why the unusual style: on CPython 3.11, instantiating a class costs ~100 ns of call
 overhead before its ``__init__`` does anything, so the hot path builds events and
@@ -11,13 +12,16 @@ resting orders with ``object.__new__`` and direct slot stores (about 40% cheaper
 keeps enum members in module constants (an ``Enum.MEMBER`` lookup costs ~60 ns).
 """
 
+from bisect import insort
+
 from .amend import cancel
-from .book import Order, make_order
+from .book import Level, Order, make_order
 from .commands import Cancel, NewOrder
-from .events import Accepted, BookLevel, Expired
+from .events import Accepted, BookLevel, Canceled, Expired
 from .matching import match, run_live, run_triggers
 from .rejects import reject, unknown_symbol
-from .types import ExpireReason, OrderType, RejectReason, Side, StpMode, TimeInForce
+from .types import (CancelReason, ExpireReason, OrderType, RejectReason, Side, StpMode,
+                    TimeInForce)
 
 new = object.__new__
 BUY = Side.BUY
@@ -30,6 +34,7 @@ GTC = TimeInForce.GTC
 DAY = TimeInForce.DAY
 FOK = TimeInForce.FOK
 EXPIRE_MARKET = ExpireReason.MARKET
+USER = CancelReason.USER
 NEG_INF = float("-inf")
 R = RejectReason
 
@@ -49,16 +54,70 @@ def _positive_int(value):
 
 
 def apply(eng, c):
-    """``MatchingEngine.apply``: the NewOrder fast path inline, other commands dispatched.
+    """``MatchingEngine.apply``: the NewOrder and Cancel fast paths inline, others dispatched.
 
-    Defined here and bound as the engine's method so the hot path is a single Python
+    Defined here and bound as the engine's method so the hot paths are a single Python
     frame: on CPython 3.11 each frame costs about as much as a dozen simple bytecodes.
     """
     kind = type(c)
     if kind is not NewOrder:
-        if kind is Cancel:
+        if kind is not Cancel:
+            return eng._dispatch(c)
+        # a Cancel: the common case (a resting order, named by id and symbol) is written
+        # out here; the rest (held stops, refusals) goes through ``amend.cancel``
+        oid = c.order_id
+        try:
+            order = eng.orders.get(oid)
+        except TypeError:
             return cancel(eng, c)
-        return eng._dispatch(c)
+        acc = c.account_id
+        if (order is None or order.symbol != c.symbol
+                or (acc is not None and acc != order.account_id)):
+            return cancel(eng, c)
+        book = eng.books[c.symbol]
+        if book.stops and oid in book.stops:
+            return cancel(eng, c)
+        del eng.orders[oid]
+        eng.closed.add(oid)
+        leaves = order.leaves
+        order.leaves = 0
+        level = order.level
+        total = level.total = level.total - leaves
+        side = order.side
+        price = order.price
+        if not total:
+            if side is BUY:
+                book.drop_level(book.bid_levels, book.bid_keys, price)
+            else:
+                book.drop_level(book.ask_levels, book.ask_keys, -price)
+        else:
+            queue = level.orders
+            if queue[0] is order:
+                queue.popleft()
+            elif queue[-1] is order:
+                queue.pop()
+            else:
+                dead = level.dead = level.dead + 1
+                if dead > 48 and dead * 3 > len(queue) * 2:
+                    book.compact(level)  # as Book.mark_dead, written out
+        sym = book.symbol
+        seq = book.seq + 1
+        e = new(Canceled)
+        e.symbol = sym
+        e.seq = seq
+        e.order_id = oid
+        e.account_id = order.account_id
+        e.side = side
+        e.qty = leaves
+        e.leaves_qty = 0
+        e.reason = USER
+        b = new(BookLevel)
+        b.symbol = sym
+        b.seq = book.seq = seq + 1
+        b.side = side
+        b.price = price
+        b.qty = total
+        return [e, b]
     sym = c.symbol
     oid = c.order_id
     try:
@@ -68,97 +127,115 @@ def apply(eng, c):
     except (KeyError, TypeError):
         return _bad_target(eng, c)
     side = c.side
-    otype = c.type
-    qty = c.qty
     price = c.price
-    if side is BUY:
-        opp = book.ask_keys
-    elif side is SELL:
-        opp = book.bid_keys
-    else:
-        return _general(eng, book, c)
-    if otype is LIMIT:
+    if c.type is LIMIT:
         tif = c.time_in_force
         if not (type(price) is int and price > 0 and (tif is GTC or tif is DAY)):
             return _general(eng, book, c)
-        thr = -price if side is BUY else price
-    elif otype is MARKET and price is None:
+        if side is BUY:
+            opp = book.ask_keys
+            thr = -price
+        elif side is SELL:
+            opp = book.bid_keys
+            thr = price
+        else:
+            return _general(eng, book, c)
+    elif c.type is MARKET and price is None:
         tif = c.time_in_force
         if tif is FOK or tif.__class__ is not TimeInForce:
+            return _general(eng, book, c)
+        if side is BUY:
+            opp = book.ask_keys
+        elif side is SELL:
+            opp = book.bid_keys
+        else:
             return _general(eng, book, c)
         thr = NEG_INF
     else:
         return _general(eng, book, c)
+    qty = c.qty
     if not (type(qty) is int and qty > 0 and type(oid) is int and c.stp is None
             and c.stop_price is None and c.post_only is False and not book.halted):
         return _general(eng, book, c)
-    if thr is NEG_INF and not opp:  # a market order into an empty side
-        return reject(eng, book, oid, c.account_id, R.NO_LIQUIDITY)
     acc = c.account_id
-
+    if thr is NEG_INF and not opp:  # a market order into an empty side
+        return reject(eng, book, oid, acc, R.NO_LIQUIDITY)
     seq = book.seq + 1
-    book.seq = seq
     accepted = new(Accepted)
     accepted.symbol = sym
     accepted.seq = seq
     accepted.order_id = oid
     accepted.account_id = acc
     if opp and opp[-1] >= thr:
+        book.seq = seq
         ev = [accepted]
         leaves = match(eng, book, ev, side, oid, acc, qty, thr, eng.stp_mode)
+        if not leaves:
+            eng.closed.add(oid)
+            if book.triggered:
+                run_triggers(eng, book, ev)
+            return ev
+        seq = book.seq
+        if thr is NEG_INF:  # the remainder of a market order expires
+            seq += 1
+            e = new(Expired)
+            e.symbol = sym
+            e.seq = seq
+            e.order_id = oid
+            e.account_id = acc
+            e.side = side
+            e.qty = leaves
+            e.reason = EXPIRE_MARKET
+            ev.append(e)
+            book.seq = seq
+            eng.closed.add(oid)
+            if book.triggered:
+                run_triggers(eng, book, ev)
+            return ev
     else:
         ev = None
         leaves = qty
-    if not leaves:
-        eng.closed.add(oid)
-    elif otype is MARKET:  # the remainder of a market order expires
-        seq = book.seq + 1
-        book.seq = seq
-        e = new(Expired)
-        e.symbol = sym
-        e.seq = seq
-        e.order_id = oid
-        e.account_id = acc
-        e.side = side
-        e.qty = leaves
-        e.reason = EXPIRE_MARKET
-        ev.append(e)  # a market order only gets here after trading, so ev exists
-        eng.closed.add(oid)
-    else:  # rest at the back of the level
-        o = Order()
-        o.order_id = oid
-        o.account_id = acc
-        o.symbol = sym
-        o.side = side
-        o.price = price
-        o.qty = qty
-        o.leaves = leaves
-        o.tif = tif
-        if side is BUY:
-            levels = book.bid_levels
-            keys = book.bid_keys
-            key = price
+    # rest at the back of the level
+    o = Order()
+    o.order_id = oid
+    o.account_id = acc
+    o.symbol = sym
+    o.side = side
+    o.price = price
+    o.qty = qty
+    o.leaves = leaves
+    o.tif = tif
+    key = -thr
+    levels = book.bid_levels if side is BUY else book.ask_levels
+    level = levels.get(key)
+    if level is None:  # Book.new_level, written out
+        spare = book.spare
+        if spare:
+            level = spare.pop()
+            level.price = price
         else:
-            levels = book.ask_levels
-            keys = book.ask_keys
-            key = -price
-        level = levels.get(key)
-        if level is None:
-            level = book.new_level(levels, keys, key, price)
-        level.orders.append(o)
-        total = level.total = level.total + leaves
-        eng.orders[oid] = o
-        seq = book.seq + 1
-        book.seq = seq
-        e = new(BookLevel)
-        e.symbol = sym
-        e.seq = seq
-        e.side = side
-        e.price = price
-        e.qty = total
-        if ev is None:
-            return [accepted, e]  # rested without trading: nothing can have triggered
-        ev.append(e)
+            level = Level(price)
+        levels[key] = level
+        keys = book.bid_keys if side is BUY else book.ask_keys
+        if not keys or key > keys[-1]:
+            keys.append(key)
+        else:
+            insort(keys, key)
+    o.level = level
+    level.orders.append(o)
+    total = level.total = level.total + leaves
+    eng.orders[oid] = o
+    seq += 1
+    book.seq = seq
+    e = new(BookLevel)
+    e.symbol = sym
+    e.seq = seq
+    e.side = side
+    e.price = price
+    e.qty = total
+    if ev is None:
+        return [accepted, e]  # rested without trading: nothing can have triggered
+    ev.append(e)
     if book.triggered:
         run_triggers(eng, book, ev)
     return ev

@@ -5,6 +5,7 @@ methods, so the hot loop in ``match`` works on local variables only (attribute a
 global look-ups are what a pure-Python matcher spends its time on).
 """
 
+from .book import SPARE_LEVELS
 from .events import BookLevel, Canceled, Expired, StopTriggered, Trade
 from .types import CancelReason, ExpireReason, OrderType, Side, StpMode, TimeInForce
 
@@ -114,8 +115,15 @@ def match(eng, book, ev, side, oid, acc, leaves, thr, stp):
             e.price = price
             e.qty = total
             append(e)
-            if not total:
-                book.drop_level(levels, keys, key)
+            if not total:  # drop the level (it is the best one: Book.drop_level, written out)
+                del levels[key]
+                keys.pop()
+                spare = book.spare
+                if len(spare) < SPARE_LEVELS:
+                    if level.orders:  # dead entries left behind by lazy cancels
+                        level.orders.clear()
+                        level.dead = 0
+                    spare.append(level)
         if traded:
             book.last = price
             if book.stops:
