@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: run test bench-engine bench-orders check-python migrate demo lint-imports clean
 
@@ -38,8 +39,10 @@ lint-imports: $(VENV)/.test-deps
 bench-engine: $(VENV)/.run-deps
 	$(PY) bench/engine.py
 
+# PostgreSQL figures: DATABASE_URL=postgres://postgres@127.0.0.1:5432/tradeapp_bench make bench-orders
+# Options (servers, workers, rounds, lag rate): make bench-orders BENCH_ARGS="--server daphne --rounds 3"
 bench-orders: $(VENV)/.run-deps
-	$(PY) bench/orders_e2e.py
+	$(PY) bench/orders_e2e.py $(BENCH_ARGS)
 
 clean:
 	rm -rf staticfiles .pytest_cache .hypothesis

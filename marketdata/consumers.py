@@ -1,38 +1,90 @@
-"""The WebSocket API at /ws/v1/ (see API.md). Parses frames and answers; rules live elsewhere."""
+"""The WebSocket API at /ws/v1/ (see API.md and docs/realtime.md). The consumer parses frames,
+authenticates and authorizes; the process's hub (marketdata/hub.py) does the fan-out, and every
+frame to the client goes through the socket's bounded outbound buffer."""
 
-import json
-
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-MAX_FRAME_BYTES = 64 * 1024
+from marketdata.hub import get_hub
+from marketdata.protocol import (FLOOD_REFUSALS, MAX_FRAME_BYTES, CloseCode, ProtocolError, RateLimiter, dumps,
+                                 error_text, parse_frame, parse_subscription)
+from tradeapp.ws_auth import RAW_SEND, user_for_token
+
+__all__ = ["StreamConsumer", "MAX_FRAME_BYTES"]
+
+PONG = dumps({"type": "pong"})
+
+
+def _account_id(user) -> int:
+    from orders.services import account_for_user
+
+    return account_for_user(user=user).pk
 
 
 class StreamConsumer(AsyncWebsocketConsumer):
+    # No channel per socket: the hub holds this process's one channel for every socket.
+    channel_layer_alias = None
+
+    async def connect(self):
+        await self.accept()
+        self.hub = get_hub()
+        # Frames after the accept need nothing of the session middleware: write them unwrapped.
+        self.out = await self.hub.connect(self.scope.get(RAW_SEND, self.base_send))
+        self.limiter = RateLimiter()
+        user = self.scope.get("user")
+        self.user = user if user is not None and user.is_authenticated else None
+        self.account_id = None
+        if self.scope.get("auth_error"):
+            self.out.push(error_text("auth_failed", "The token in the URL is not valid."))
+            self.out.close(CloseCode.AUTH_FAILED)
+
+    async def disconnect(self, code):
+        out = getattr(self, "out", None)
+        if out is not None:
+            await self.hub.disconnect(out)
+
     async def receive(self, text_data=None, bytes_data=None):
-        if text_data is None or len(text_data) > MAX_FRAME_BYTES:
-            await self.send_error("bad_message", "Send one JSON object per text frame (at most 64 KiB).")
+        if self.out.close_code is not None:
+            return
+        if not self.limiter.allow():
+            if self.limiter.refused == 1:
+                self.out.push(error_text("rate_limited", "Too many messages; slow down."))
+            elif self.limiter.refused > FLOOD_REFUSALS:
+                self.out.close(CloseCode.FLOOD)
             return
         try:
-            message = json.loads(text_data)
-        except ValueError:
-            await self.send_error("bad_json", "The frame is not valid JSON.")
-            return
-        if not isinstance(message, dict) or not isinstance(message.get("action"), str):
-            await self.send_error("bad_message", 'Expected an object with an "action" string.')
-            return
-        handler = self.actions.get(message["action"])
-        if handler is None:
-            await self.send_error("unknown_action", f"Unknown action {message['action'][:40]!r}.")
-            return
-        await handler(self, message)
+            message = parse_frame(text_data)
+            handler = self.actions.get(message["action"])
+            if handler is None:
+                raise ProtocolError("unknown_action", f"Unknown action {message['action'][:40]!r}.")
+            await handler(self, message)
+        except ProtocolError as error:
+            self.out.push(error_text(error.code, error.message))
 
     async def action_ping(self, message: dict) -> None:
-        await self.send_json({"type": "pong"})
+        self.out.push(PONG)
 
-    actions = {"ping": action_ping}
+    async def action_auth(self, message: dict) -> None:
+        if self.user is not None:
+            raise ProtocolError("already_authenticated", "This socket is already authenticated.")
+        user = await database_sync_to_async(user_for_token)(message.get("token"))
+        if user is None:
+            raise ProtocolError("auth_failed", "The token is not valid.")
+        self.user = user
+        self.out.push(dumps({"type": "authenticated", "username": user.get_username()}))
 
-    async def send_json(self, payload: dict) -> None:
-        await self.send(text_data=json.dumps(payload))
+    async def action_subscribe(self, message: dict) -> None:
+        channels, symbols = parse_subscription(message)
+        if "orders" in channels:
+            if self.user is None:
+                raise ProtocolError("auth_required", "The orders channel needs an authenticated socket.")
+            if self.account_id is None:
+                self.account_id = await database_sync_to_async(_account_id)(self.user)
+        await self.hub.subscribe(self.out, channels, symbols, account_id=self.account_id)
 
-    async def send_error(self, code: str, message: str) -> None:
-        await self.send_json({"type": "error", "code": code, "message": message})
+    async def action_unsubscribe(self, message: dict) -> None:
+        channels, symbols = parse_subscription(message)
+        await self.hub.unsubscribe(self.out, channels, symbols)
+
+    actions = {"ping": action_ping, "auth": action_auth, "subscribe": action_subscribe,
+               "unsubscribe": action_unsubscribe}

@@ -52,3 +52,33 @@ class Instrument(models.Model):
     @property
     def qty_places(self) -> int:
         return max(0, -self.lot_size.normalize().as_tuple().exponent)
+
+
+class Candle(models.Model):
+    """OHLCV of one instrument over one interval, built from the engine's trades
+    (marketdata/candles.py). Buckets without trades have no row."""
+
+    class Interval(models.TextChoices):
+        ONE_MINUTE = "1m"
+        FIVE_MINUTES = "5m"
+        ONE_HOUR = "1h"
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="candles")
+    interval = models.CharField(max_length=3, choices=Interval.choices)
+    start = models.DateTimeField()  # the bucket's first instant (UTC, aligned to the interval)
+    open = models.DecimalField(max_digits=20, decimal_places=8)
+    high = models.DecimalField(max_digits=20, decimal_places=8)
+    low = models.DecimalField(max_digits=20, decimal_places=8)
+    close = models.DecimalField(max_digits=20, decimal_places=8)
+    volume = models.DecimalField(max_digits=28, decimal_places=8)
+    trade_count = models.IntegerField(default=0)
+    # The engine seq of the last trade folded in: trades are folded exactly once.
+    last_trade_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["instrument", "interval", "start"]
+        constraints = [models.UniqueConstraint(fields=["instrument", "interval", "start"], name="one_candle_per_bucket")]
+        indexes = [models.Index(fields=["instrument", "last_trade_seq"], name="candle_watermark")]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} {self.interval} {self.start:%Y-%m-%d %H:%M}"

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = "Orders and accounts"
+
+    def ready(self) -> None:
+        from orders.api.tokens import connect_signals
+
+        connect_signals()  # cached API tokens are dropped when a token or its user changes

@@ -5,6 +5,7 @@ Commands name orders by id; the engine reads the order itself from the database.
 """
 
 import json
+import logging
 import zlib
 
 from django.conf import settings
@@ -38,6 +39,28 @@ def bus_publish(*, symbol: str, command: dict) -> None:
     get_redis().xadd(stream_for_shard(shard_for(symbol)), {"c": json.dumps({**command, "symbol": symbol})})
 
 
+def bus_publish_many(*, commands: list[tuple[str, dict]]) -> None:
+    """(symbol, command) pairs appended in order, in one pipelined round trip."""
+    pipe = get_redis().pipeline(transaction=False)
+    for symbol, command in commands:
+        pipe.xadd(stream_for_shard(shard_for(symbol)), {"c": json.dumps({**command, "symbol": symbol})})
+    pipe.execute()
+
+
+def bus_publish_many_on_commit(*, commands: list[tuple[str, dict]]) -> None:
+    """bus_publish_many after the transaction commits (see bus_publish_on_commit)."""
+    if not commands:
+        return
+
+    def send() -> None:
+        try:
+            bus_publish_many(commands=commands)
+        except Exception:  # the periodic resubmit is the safety net; never fail the request
+            logging.getLogger(__name__).warning("bus publish failed", exc_info=True)
+
+    transaction.on_commit(send)
+
+
 def bus_publish_on_commit(*, symbol: str, command: dict) -> None:
     """Send after the transaction commits: the engine must find the rows it is told about.
 
@@ -48,8 +71,6 @@ def bus_publish_on_commit(*, symbol: str, command: dict) -> None:
         try:
             bus_publish(symbol=symbol, command=command)
         except Exception:  # the periodic resubmit is the safety net; never fail the request
-            import logging
-
             logging.getLogger(__name__).warning("bus publish failed", exc_info=True)
 
     transaction.on_commit(send)

@@ -10,13 +10,15 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from tradeapp.routing import websocket_urlpatterns  # noqa: E402
+from tradeapp.ws_auth import AllowedHostsBrowserOriginValidator, TokenQueryAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Session cookie first, then `?token=` over it; the consumer takes a first `auth` message.
+        "websocket": AllowedHostsBrowserOriginValidator(
+            AuthMiddlewareStack(TokenQueryAuthMiddleware(URLRouter(websocket_urlpatterns)))),
     }
 )

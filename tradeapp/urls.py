@@ -5,9 +5,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from orders.api.views.common import ApiNotFoundView
 from tradeapp import views
+from ui import views as ui_views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("trade/<str:symbol>/", ui_views.trade, name="trade"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", views.metrics, name="metrics"),

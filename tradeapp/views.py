@@ -1,10 +1,10 @@
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tradeapp.health import health_report
+from ui import views as ui_views
 
 
 @require_GET
@@ -27,4 +27,5 @@ def metrics(request: HttpRequest) -> HttpResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    """The landing page is the watchlist of the browser UI."""
+    return ui_views.markets(request)

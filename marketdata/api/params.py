@@ -22,6 +22,13 @@ class TapeParams(serializers.Serializer):
                                      help_text="Most recent trades, 1 to 1000.")
 
 
+class CandleParams(serializers.Serializer):
+    interval = serializers.ChoiceField(choices=["1m", "5m", "1h"], required=False, default="1m",
+                                       help_text="Candle width: 1m, 5m or 1h.")
+    limit = serializers.IntegerField(required=False, default=100, min_value=1, max_value=1000,
+                                     help_text="Most recent candles, 1 to 1000 (returned oldest first).")
+
+
 class QuotesParams(serializers.Serializer):
     symbols = StrictCharField(required=False, help_text="Comma-separated symbols; all instruments if omitted.")
 

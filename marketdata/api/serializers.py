@@ -36,7 +36,8 @@ class BookSerializer(serializers.Serializer):
     # Serializes a book_snapshot dict; context["instrument"] gives the price and qty grid.
 
     symbol = serializers.CharField(read_only=True)
-    seq = serializers.IntegerField(read_only=True, help_text="The engine's sequence for the symbol.")
+    seq = serializers.IntegerField(read_only=True, help_text="The symbol's book sequence: the `seq` of the WebSocket "
+                                                             "book stream's last message included in this snapshot.")
     bids = serializers.SerializerMethodField()
     asks = serializers.SerializerMethodField()
 
@@ -102,3 +103,16 @@ class QuoteSerializer(serializers.Serializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_last(self, quote: dict) -> str | None:
         return format_price(quote.get("last"), self._instrument(quote))
+
+
+class CandleSerializer(serializers.Serializer):
+    """One OHLCV candle: `t` is the start of its interval; prices and volume on the instrument's grid."""
+
+    # Serializes marketdata.candles.candle_payload dicts.
+
+    t = serializers.DateTimeField(read_only=True)
+    o = serializers.CharField(read_only=True)
+    h = serializers.CharField(read_only=True)
+    l = serializers.CharField(read_only=True)  # noqa: E741 - the field name of the contract
+    c = serializers.CharField(read_only=True)
+    v = serializers.CharField(read_only=True)

@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from marketdata.api.views import BookView, InstrumentListView, PublicTradeListView, QuoteListView
+from marketdata.api.views import BookView, CandleListView, InstrumentListView, PublicTradeListView, QuoteListView
 
 urlpatterns = [
     path("instruments/", InstrumentListView.as_view(), name="api-instruments"),
     path("marketdata/quotes/", QuoteListView.as_view(), name="api-quotes"),
     path("marketdata/<str:symbol>/book/", BookView.as_view(), name="api-book"),
     path("marketdata/<str:symbol>/trades/", PublicTradeListView.as_view(), name="api-tape"),
+    path("marketdata/<str:symbol>/candles/", CandleListView.as_view(), name="api-candles"),
 ]

@@ -7,8 +7,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from marketdata.api.params import SYMBOL, BookParams, QuotesParams, TapeParams
-from marketdata.api.serializers import BookSerializer, InstrumentSerializer, PublicTradeSerializer, QuoteSerializer
+from marketdata.api.params import SYMBOL, BookParams, CandleParams, QuotesParams, TapeParams
+from marketdata.api.serializers import (BookSerializer, CandleSerializer, InstrumentSerializer, PublicTradeSerializer,
+                                        QuoteSerializer)
+from marketdata.candles import candle_list, candle_payload
 from marketdata.models import Instrument
 from marketdata.selectors import book_snapshot, instrument_list, public_trade_list, quote_list
 from orders.api.filters import parse_query
@@ -62,6 +64,17 @@ class PublicTradeListView(PublicView):
         limit = parse_query(TapeParams, request)["limit"]
         trades = public_trade_list(symbol=instrument.symbol, limit=limit)
         return Response(PublicTradeSerializer(trades, many=True, context={"instrument": instrument}).data)
+
+
+class CandleListView(PublicView):
+    @extend_schema(operation_id="marketdata_candles", parameters=[SYMBOL_PARAM, CandleParams], tags=TAGS,
+                   summary="OHLCV candles built from the trades, oldest first",
+                   responses={200: CandleSerializer(many=True), 400: BAD_PARAMS, 404: UNKNOWN_SYMBOL})
+    def get(self, request, symbol: str):
+        instrument = instrument_or_404(symbol)
+        params = parse_query(CandleParams, request)
+        candles = candle_list(instrument=instrument, interval=params["interval"], limit=params["limit"])
+        return Response([{k: v for k, v in candle_payload(c, instrument).items() if k != "interval"} for c in candles])
 
 
 class QuoteListView(PublicView):

@@ -1,4 +1,5 @@
-"""POST auth/token/: trade a username and password for an API token."""
+"""POST auth/token/: trade a username and password for an API token. The token is checked on
+every request by `orders.api.tokens.CachedTokenAuthentication`."""
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers

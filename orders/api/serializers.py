@@ -6,6 +6,7 @@ UTC. These serializers only write; request bodies are parsed in orders.api.input
 
 from collections.abc import Mapping
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -50,7 +51,52 @@ class DecimalStringField(serializers.Field):
         return format_decimal(value, places_of(grid_step(source, self.grid)))
 
 
+def _iso(value) -> str | None:
+    """What DRF's DateTimeField writes (ISO 8601 in the current time zone, "Z" for UTC)."""
+    if not value:
+        return None
+    if timezone.is_aware(value):
+        value = value.astimezone(timezone.get_current_timezone())
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def order_json(order, instrument=None) -> dict:
+    """An order as the API writes it: exactly what OrderSerializer's fields produce (the tests
+    compare the two), built directly because the field machinery cost about as much as placing
+    the order. `instrument` may be passed when the caller has it (a list of one symbol's rows)."""
+    instrument = instrument or order.instrument
+    price_places, qty_places = places_of(instrument.tick_size), places_of(instrument.lot_size)
+
+    def price(value):
+        return None if value is None else format_decimal(value, price_places)
+
+    def text(value):
+        return None if value is None else str(value)
+
+    return {
+        "id": None if order.id is None else int(order.id),
+        "client_order_id": text(order.client_order_id),
+        "symbol": text(instrument.symbol),
+        "side": text(order.side),
+        "type": text(order.type),
+        "time_in_force": text(order.time_in_force),
+        "post_only": None if order.post_only is None else bool(order.post_only),
+        "qty": None if order.qty is None else format_decimal(order.qty, qty_places),
+        "limit_price": price(order.limit_price),
+        "stop_price": price(order.stop_price),
+        "status": text(order.status),
+        "filled_qty": None if order.filled_qty is None else format_decimal(order.filled_qty, qty_places),
+        "avg_fill_price": price(order.avg_fill_price),
+        "reject_reason": order.reject_reason or None,
+        "created_at": _iso(order.created_at),
+        "updated_at": _iso(order.updated_at),
+    }
+
+
 class OrderSerializer(serializers.Serializer):
+    """The fields document the shape (OpenAPI); `to_representation` writes it with `order_json`."""
+
     id = serializers.IntegerField(read_only=True)
     client_order_id = serializers.CharField(read_only=True, allow_null=True)
     symbol = serializers.CharField(source="instrument.symbol", read_only=True)
@@ -72,6 +118,13 @@ class OrderSerializer(serializers.Serializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_reject_reason(self, order: Order) -> str | None:
         return order.reject_reason or None
+
+    def to_representation(self, instance):
+        return order_json(instance, self.context.get("instrument"))
+
+    def field_representation(self, instance):
+        """DRF's field-by-field output: what `order_json` must equal (asserted by the tests)."""
+        return super().to_representation(instance)
 
 
 class AccountSerializer(serializers.Serializer):

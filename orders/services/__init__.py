@@ -10,7 +10,7 @@ from orders.services.accounts import (
 )
 from orders.services.cancellation import order_cancel, order_cancel_all, order_replace
 from orders.services.errors import ServiceError
-from orders.services.placement import order_place
+from orders.services.placement import order_place, order_place_many
 
 __all__ = [
     "ServiceError",
@@ -22,6 +22,7 @@ __all__ = [
     "order_cancel",
     "order_cancel_all",
     "order_place",
+    "order_place_many",
     "order_replace",
     "position_grant",
 ]

@@ -48,6 +48,16 @@ def engine_shape(order: Order) -> tuple[str, str, Decimal | None]:
     return order.type, order.time_in_force, order.limit_price
 
 
+def _order_ids(events) -> set[int]:
+    ids = set()
+    for e in events:
+        if isinstance(e, eng.Trade):
+            ids.update((e.maker_order_id, e.taker_order_id))
+        elif getattr(e, "order_id", None) is not None:
+            ids.add(e.order_id)
+    return ids
+
+
 @dataclass
 class BatchResult:
     updates: list[OrderUpdate]
@@ -114,35 +124,81 @@ class EngineCore:
             for symbol, instrument in instruments.items():
                 if symbol not in self.codecs and self.owns(symbol):
                     self._restore(instrument)
+            batch = Batch(orders={}, instruments=instruments)
             ids = [c["order_id"] for c in commands if isinstance(c.get("order_id"), int)]
-            orders = self._lock_orders(ids)
-            batch = Batch(orders=orders, instruments=instruments)
+            batch.orders = self._lock_orders(ids, batch)
             events, lags = [], []
+            # Events are applied in the order the engine produced them, but in runs: while commands
+            # are fresh `new` orders, which no earlier event of the run can have touched, their
+            # events wait, so that the resting orders and positions a whole run needs are locked
+            # in one query each. Any other command first applies what waits, so it sees the state
+            # it would have seen had each command's events been applied at once.
+            waiting, touched = [], set()
             for command in commands:
+                if waiting and not self._fresh_new(command, batch, touched):
+                    self._apply_events(batch, waiting)
+                    waiting, touched = [], set()
                 for engine_command in self._translate(command, batch, lags):
                     produced = self.engine.apply(engine_command)
-                    self._load_missing(batch, produced)
-                    for event in produced:
-                        if event.seq:
-                            apply_event(batch, event, self.codecs[event.symbol])
+                    waiting.extend(produced)
+                    touched.update(_order_ids(produced))
                     events.extend(produced)
+            self._apply_events(batch, waiting)
             flush(batch)
         return BatchResult(batch.updates, events, {e.symbol for e in events if e.seq}, lags)
 
-    def _lock_orders(self, ids) -> dict[int, Order]:
-        queryset = Order.objects.select_for_update(of=("self",)).select_related("instrument", "account__user")
-        return {o.pk: o for o in queryset.filter(pk__in=set(ids))}
+    @staticmethod
+    def _fresh_new(command: dict, batch: Batch, touched: set[int]) -> bool:
+        """A `new` command for an accepted order that no waiting event names: translating it reads
+        and changes nothing that the waiting events change."""
+        order = batch.orders.get(command.get("order_id"))
+        return (command.get("kind") == "new" and order is not None and order.pk not in touched
+                and order.status == Order.Status.ACCEPTED)
+
+    def _apply_events(self, batch: Batch, events) -> None:
+        if not events:
+            return
+        self._load_missing(batch, events)
+        for event in events:
+            if event.seq:
+                apply_event(batch, event, self.codecs[event.symbol])
+
+    def _lock_orders(self, ids, batch: Batch) -> dict[int, Order]:
+        """Lock and load orders; each gets the batch's own Instrument row of its symbol (loaded once
+        per batch) rather than a join per order."""
+        if not ids:
+            return {}
+        by_id = {i.pk: i for i in batch.instruments.values()}
+        orders = {}
+        for order in Order.objects.select_for_update().filter(pk__in=set(ids)):
+            instrument = by_id.get(order.instrument_id)
+            if instrument is not None:
+                order.instrument = instrument
+            orders[order.pk] = order
+        return orders
 
     def _load_missing(self, batch: Batch, events) -> None:
-        wanted = set()
+        """Before events are applied: lock the orders they name that the batch does not
+        hold yet (resting makers) in one query, then the positions they will move in one more: both
+        sides of a trade, and the seller of an order that closes or changes (its reserved quantity)."""
+        wanted, traded, changed = set(), set(), set()
         for e in events:
             if isinstance(e, eng.Trade):
-                wanted.update((e.maker_order_id, e.taker_order_id))
+                traded.update((e.maker_order_id, e.taker_order_id))
             elif getattr(e, "order_id", None) is not None:
                 wanted.add(e.order_id)
-        missing = wanted - batch.orders.keys()
+                if not isinstance(e, (eng.Accepted, eng.StopTriggered)):
+                    changed.add(e.order_id)
+        missing = (wanted | traded) - batch.orders.keys()
         if missing:
-            batch.orders.update(self._lock_orders(missing))
+            batch.orders.update(self._lock_orders(missing, batch))
+        keys = set()
+        for order_id in traded | changed:
+            order = batch.orders.get(order_id)
+            if order is not None and (order_id in traded or order.side == Order.Side.SELL):
+                keys.add((order.account_id, order.instrument_id))
+        if keys:
+            batch.load_positions(keys)
 
     def _translate(self, command: dict, batch: Batch, lags: list[float]) -> list:
         kind, symbol = command.get("kind"), command.get("symbol")

@@ -2,13 +2,22 @@
 
 Orders are loaded locked and changed in memory; accounts and positions are changed by
 deltas (F expressions) because the order services reserve on them concurrently.
+
+Performance: the positions the events touch are read in one query per symbol and run of events
+(`Batch.load_positions`) and locked only when the batch is written, and `flush` writes each table
+with one statement executed for all of the batch's rows (`executemany`, pipelined by psycopg),
+instead of one ORM query per row or Django's CASE-per-field `bulk_update`, whose SQL building cost
+more than the engine itself.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from django.db.models import F
+from django.db import connection
+from django.db.models import F, Q
+from django.db.models.expressions import CombinedExpression, Value
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from marketdata.models import Instrument
@@ -46,15 +55,44 @@ class Batch:
     dirty_orders: set[int] = field(default_factory=set)
     dirty_instruments: set[str] = field(default_factory=set)
     status_changed: set[str] = field(default_factory=set)
+    house_id: int | None = None
+    positions_read: dict[tuple[int, int], tuple[Decimal, Decimal, Decimal]] = field(default_factory=dict)
+
+    def house(self) -> int:
+        """The fee account's id, looked up once per batch."""
+        if self.house_id is None:
+            self.house_id = account_system(kind=Account.Kind.HOUSE).pk
+        return self.house_id
 
     # --- positions -----------------------------------------------------------
     def position(self, account_id: int, instrument: Instrument) -> Position:
         key = (account_id, instrument.pk)
         if key not in self.positions:
-            self.positions[key], _ = Position.objects.select_for_update().get_or_create(
-                account_id=account_id, instrument=instrument)
-            self.position_deltas[key] = [ZERO, ZERO]
+            self._hold(Position.objects.get_or_create(account_id=account_id, instrument=instrument)[0])
         return self.positions[key]
+
+    def load_positions(self, keys) -> None:
+        """Load the positions `keys` ((account id, instrument id) pairs) not yet held, one query per
+        instrument; `position` creates any that do not exist yet.
+
+        Not locked yet: the order services change only `reserved_qty`, by deltas, and would
+        otherwise wait on the engine for a whole batch. `flush` locks them and checks that qty,
+        avg_price and realized_pl, which the batch computes from, are still as read; only ops
+        granting a position meanwhile can change them, and then the batch fails and the worker
+        redoes it from the database."""
+        by_instrument: dict[int, set[int]] = defaultdict(set)
+        for account_id, instrument_id in keys:
+            if (account_id, instrument_id) not in self.positions:
+                by_instrument[instrument_id].add(account_id)
+        for instrument_id, account_ids in sorted(by_instrument.items()):
+            for position in Position.objects.filter(instrument_id=instrument_id, account_id__in=account_ids):
+                self._hold(position)
+
+    def _hold(self, position: Position) -> None:
+        key = (position.account_id, position.instrument_id)
+        self.positions[key] = position
+        self.position_deltas[key] = [ZERO, ZERO]
+        self.positions_read[key] = (position.qty, position.avg_price, position.realized_pl)
 
     def move_position(self, account_id: int, instrument: Instrument, *, qty: Decimal = ZERO, reserved: Decimal = ZERO) -> None:
         self.position(account_id, instrument)
@@ -188,10 +226,10 @@ def _apply_trade(batch: Batch, event, codec, instrument: Instrument) -> None:
     _fill(batch, maker, qty, price, event.maker_leaves_qty)
     _fill(batch, taker, qty, price, event.taker_leaves_qty)
 
-    house = account_system(kind=Account.Kind.HOUSE)
+    house = batch.house()
     batch.cash[buyer.account_id] -= notional + buyer_fee
     batch.cash[seller.account_id] += notional - seller_fee
-    batch.cash[house.pk] += buyer_fee + seller_fee
+    batch.cash[house] += buyer_fee + seller_fee
 
     bought = batch.position(buyer.account_id, instrument)
     held = bought.qty + batch.position_deltas[(buyer.account_id, instrument.pk)][0]
@@ -205,7 +243,7 @@ def _apply_trade(batch: Batch, event, codec, instrument: Instrument) -> None:
                   maker_order=maker, taker_order=taker, maker_fee=maker_fee, taker_fee=taker_fee, seq=event.seq)
     legs = [(buyer.account_id, LedgerEntry.Kind.TRADE, -notional), (seller.account_id, LedgerEntry.Kind.TRADE, notional),
             (buyer.account_id, LedgerEntry.Kind.FEE, -buyer_fee), (seller.account_id, LedgerEntry.Kind.FEE, -seller_fee),
-            (house.pk, LedgerEntry.Kind.FEE, buyer_fee + seller_fee)]
+            (house, LedgerEntry.Kind.FEE, buyer_fee + seller_fee)]
     batch.trades.append((trade, [leg for leg in legs if leg[2]]))
     instrument.last_price = price
     instrument.engine_trade_id = event.trade_id
@@ -216,6 +254,11 @@ def _apply_trade(batch: Batch, event, codec, instrument: Instrument) -> None:
                                      {**fill, "liquidity": "taker", "fee": taker_fee, "trade": trade}))
 
 
+ORDER_FIELDS = ("status", "filled_qty", "filled_notional", "reject_reason", "reserved_cash", "reserve_price", "qty",
+                "limit_price", "replace_qty", "replace_limit_price", "engine_seq", "engine_at", "stop_triggered",
+                "updated_at")
+
+
 def flush(batch: Batch) -> None:
     """Write everything the batch changed. Runs inside the batch's transaction."""
     Trade.objects.bulk_create([trade for trade, _ in batch.trades])
@@ -224,22 +267,33 @@ def flush(batch: Batch) -> None:
         txn = f"trade:{trade.instrument_id}:{trade.seq}"
         entries += [LedgerEntry(txn=txn, account_id=a, kind=k, amount=amount, trade=trade) for a, k, amount in legs]
     LedgerEntry.objects.bulk_create(entries)
-    for account_id in set(batch.cash) | set(batch.reserved_cash):
+    # Positions, then accounts, each in key order: the order services lock in the same order
+    # (order_place_many), and so do other engine shards, so no two transactions wait on each other.
+    if batch.positions:
+        # Locked only now, and checked: what the batch computed from them still holds.
+        now_held = {(p.account_id, p.instrument_id): (p.qty, p.avg_price, p.realized_pl) for p in
+                    Position.objects.select_for_update(no_key=True).filter(
+                        pk__in=[p.pk for p in batch.positions.values()]).order_by("account_id", "instrument_id")}
+        if any(now_held.get(key) != read for key, read in batch.positions_read.items()):
+            raise PositionChanged("a position changed while the batch was applied; the worker redoes the batch")
+    positions = []
+    for key in sorted(batch.positions):
+        position, (qty, reserved) = batch.positions[key], batch.position_deltas[key]
+        positions.append((position.pk, {
+            "qty": F("qty") + qty, "reserved_qty": F("reserved_qty") + reserved,
+            "avg_price": position.avg_price if position.qty + qty else ZERO, "realized_pl": position.realized_pl}))
+    update_rows(Position, positions)
+    accounts = []
+    for account_id in sorted(set(batch.cash) | set(batch.reserved_cash)):
         cash, reserved = batch.cash.get(account_id, ZERO), batch.reserved_cash.get(account_id, ZERO)
         if cash or reserved:
-            Account.objects.filter(pk=account_id).update(cash=F("cash") + cash, reserved_cash=F("reserved_cash") + reserved)
-    for key, position in batch.positions.items():
-        qty, reserved = batch.position_deltas[key]
-        Position.objects.filter(pk=position.pk).update(
-            qty=F("qty") + qty, reserved_qty=F("reserved_qty") + reserved,
-            avg_price=position.avg_price if position.qty + qty else ZERO, realized_pl=position.realized_pl)
-    dirty = [batch.orders[pk] for pk in sorted(batch.dirty_orders)]
+            accounts.append((account_id, {"cash": F("cash") + cash, "reserved_cash": F("reserved_cash") + reserved}))
+    update_rows(Account, accounts)
     now = timezone.now()
+    dirty = [batch.orders[pk] for pk in sorted(batch.dirty_orders)]
     for order in dirty:
         order.updated_at = now
-    Order.objects.bulk_update(dirty, ["status", "filled_qty", "filled_notional", "reject_reason", "reserved_cash",
-                                      "reserve_price", "qty", "limit_price", "replace_qty", "replace_limit_price",
-                                      "engine_seq", "engine_at", "stop_triggered", "updated_at"], batch_size=500)
+    write_orders(dirty)
     for symbol in batch.dirty_instruments:
         instrument = batch.instruments[symbol]
         fields = {"last_price": instrument.last_price, "engine_seq": instrument.engine_seq,
@@ -247,3 +301,87 @@ def flush(batch: Batch) -> None:
         if symbol in batch.status_changed:  # else ops may have halted it during the batch
             fields["status"] = instrument.status
         Instrument.objects.filter(pk=instrument.pk).update(**fields)
+
+
+class PositionChanged(Exception):
+    pass
+
+
+_statements: dict[tuple, str | None] = {}
+
+
+def update_rows(model, rows: list[tuple[int, dict]]) -> None:
+    """`model.objects.filter(pk=pk).update(**values)` for every (pk, values) row, as one statement
+    executed for all rows. Every row names the same fields in the same order, each a non-null value
+    or F(that field) + a Decimal. Django compiles the statement once per shape of row (and database);
+    the rows only bind their own parameters. Should the compiled parameters not be exactly the ones
+    this binds, the rows go through the ORM one by one."""
+    if not rows:
+        return
+    pk, values = rows[0]
+    shape = (model, connection.alias, connection.vendor,
+             tuple((name, isinstance(value, CombinedExpression)) for name, value in values.items()))
+    if shape not in _statements:
+        query = UpdateQuery(model)
+        query.add_update_values(values)
+        query.add_q(Q(pk=pk))
+        statement, params = query.get_compiler(connection=connection).as_sql()
+        try:
+            same = list(params) == _row_params(model, pk, values)
+        except TypeError:
+            same = False
+        _statements[shape] = statement if same else None
+    statement = _statements[shape]
+    try:
+        params = None if statement is None else [_row_params(model, pk, values) for pk, values in rows]
+    except TypeError:
+        params = None
+    if params is None:
+        for pk, values in rows:
+            model.objects.filter(pk=pk).update(**values)
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(statement, params)
+
+
+def _row_params(model, pk, values: dict) -> list:
+    params = []
+    for name, value in values.items():
+        if isinstance(value, CombinedExpression):
+            if not (value.connector == "+" and isinstance(value.lhs, F) and value.lhs.name == name
+                    and isinstance(value.rhs, Value) and isinstance(value.rhs.value, Decimal)):
+                raise TypeError(f"unsupported expression for {name}")
+            params.append(value.rhs.value)
+        elif value is None or hasattr(value, "resolve_expression"):
+            raise TypeError(f"unsupported value for {name}")  # the compiler writes NULL inline
+        else:
+            params.append(model._meta.get_field(name).get_db_prep_save(value, connection))
+    return [*params, pk]
+
+
+def write_orders(orders: list[Order]) -> None:
+    """Save ORDER_FIELDS of every order, each value bound as Django binds it (`get_db_prep_save`).
+    On PostgreSQL one `UPDATE ... FROM (VALUES ...)` for up to 1,000 orders; elsewhere one UPDATE
+    executed for each order."""
+    if not orders:
+        return
+    quote = connection.ops.quote_name
+    fields = [Order._meta.get_field(name) for name in ORDER_FIELDS]
+    pk = Order._meta.pk
+    rows = [[f.get_db_prep_save(getattr(order, f.attname), connection) for f in fields] + [order.pk] for order in orders]
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.executemany(
+                f"UPDATE {quote(Order._meta.db_table)} SET " + ", ".join(f"{quote(f.column)} = %s" for f in fields)
+                + f" WHERE {quote(pk.column)} = %s", rows)
+            return
+        # Every value cast to its column's type, so that a column of NULLs is not taken for text.
+        row = "(" + ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in [*fields, pk]) + ")"
+        names = ", ".join(quote(f.column) for f in [*fields, pk])
+        assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start:start + 1000]
+            cursor.execute(
+                f"UPDATE {quote(Order._meta.db_table)} AS o SET {assignments} FROM (VALUES "
+                + ", ".join([row] * len(chunk)) + f") AS v ({names}) WHERE o.{quote(pk.column)} = v.{quote(pk.column)}",
+                [value for values in chunk for value in values])

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "tradeapp",
     "marketdata",
     "orders",
+    "bots",
 ]
 
 MIDDLEWARE = [
@@ -108,8 +109,15 @@ STORAGES = {
 
 
 # --- Database ---------------------------------------------------------------
+# Seconds a web process keeps its database connection between requests (0: one per request).
+# Set for the WSGI server (gunicorn.conf.py sets 60): PostgreSQL forks a backend for every new
+# connection, which halved the request rate. Leave 0 under ASGI (Daphne), where Django opens the
+# connection in a per-request thread and so could never reuse it.
+DB_CONN_MAX_AGE = int(os.environ.get("DB_CONN_MAX_AGE", "0"))
+
+
 def database_config(url: str) -> dict:
-    config = dj_database_url.parse(url, conn_max_age=0)
+    config = dj_database_url.parse(url, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=DB_CONN_MAX_AGE > 0)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers run beside the engine's writes; IMMEDIATE takes the write
         # lock at BEGIN so concurrent writers queue on the busy timeout instead of
@@ -119,9 +127,9 @@ def database_config(url: str) -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
-        # A file, not :memory:, so the engine and Celery processes that tests start
-        # see the same test database.
-        config["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+        # A file, not :memory:, so the engine and Celery processes that tests start see
+        # the same test database; one per test run, so two runs never share it.
+        config["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
     return config
 
 
@@ -166,7 +174,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # --- REST -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "orders.api.tokens.CachedTokenAuthentication",  # DRF's, with the lookup cached (see the module)
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -213,3 +221,50 @@ MARKET_ORDER_COLLAR = os.environ.get("MARKET_ORDER_COLLAR", "0.05")
 SESSION_CLOSE_UTC = os.environ.get("SESSION_CLOSE_UTC", "21:00")
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "6000/min")
 BENCHMARK_ENDPOINTS = env_bool("BENCHMARK_ENDPOINTS", False)
+INSTALLED_APPS += ["ui"]  # the browser UI (templates/ui/, static/js/)
+
+# --- Feeds and bots -----------------------------------------------------------
+# `run_feed` runs these feeds (simulated, replay, udp, alpaca); its options override the blocks below.
+FEEDS = env_list("FEEDS", ["simulated"])
+FEED_SIMULATED = {
+    "interval": float(os.environ.get("FEED_SIMULATED_INTERVAL", "1.0")),  # seconds between steps
+    "volatility_bps": float(os.environ.get("FEED_SIMULATED_VOLATILITY_BPS", "5")),  # one step's standard deviation
+    "reversion": 0.002,  # pull per step back toward the starting price
+}
+FEED_REPLAY = {
+    "path": os.environ.get("FEED_REPLAY_FILE", str(BASE_DIR / "marketdata" / "data" / "sample_ticks.csv")),
+    "speed": float(os.environ.get("FEED_REPLAY_SPEED", "1.0")),
+    "loop": env_bool("FEED_REPLAY_LOOP", True),
+}
+FEED_UDP = {"host": os.environ.get("FEED_UDP_HOST", "127.0.0.1"), "port": int(os.environ.get("FEED_UDP_PORT", "9870"))}
+FEED_ALPACA = {
+    "url": os.environ.get("ALPACA_STREAM_URL", "wss://stream.data.alpaca.markets/v2/iex"),
+    "key": os.environ.get("APCA_API_KEY_ID", ""),
+    "secret": os.environ.get("APCA_API_SECRET_KEY", ""),
+    "symbols": env_list("ALPACA_SYMBOLS", []),  # empty: every instrument
+}
+FEED_BACKOFF = {"initial": float(os.environ.get("FEED_BACKOFF_INITIAL", "0.5")),
+                "maximum": float(os.environ.get("FEED_BACKOFF_MAX", "30"))}
+REFERENCE_PUBLISH_INTERVAL = 0.2  # seconds: Redis and channel-layer updates, latest price per symbol
+REFERENCE_DB_INTERVAL = 1.0  # seconds: at most this often per symbol into Instrument.reference_price
+# `run_bots` creates these bots in the database the first time it sees each name; from then on
+# ops edit them in the admin (Bots > Bot configs), and running bots pick up changes within
+# BOTS_RELOAD_INTERVAL seconds. Decimals as strings; symbols "" means every instrument.
+BOTS = [
+    {"name": "mm", "kind": "market_maker", "username": "bot-mm", "symbols": "", "interval_seconds": "1.0",
+     "spread_bps": "10", "levels": 2, "level_spacing_bps": "10", "order_qty": "100", "max_inventory": "2000",
+     "skew_bps": "10", "requote_ticks": 1},
+    {"name": "noise", "kind": "taker", "username": "bot-taker", "symbols": "", "interval_seconds": "3.0",
+     "order_qty": "20", "max_inventory": "500"},
+]
+BOTS_RELOAD_INTERVAL = float(os.environ.get("BOTS_RELOAD_INTERVAL", "5"))
+
+# --- Real time ----------------------------------------------------------------
+# WebSocket API (docs/realtime.md): heartbeat period, and the most messages a socket may have
+# waiting to be written before its book deltas turn into a resync and then the socket is closed.
+WS_HEARTBEAT_SECONDS = float(os.environ.get("WS_HEARTBEAT_SECONDS", "15"))
+WS_MAX_QUEUE = int(os.environ.get("WS_MAX_QUEUE", "500"))
+# redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis's 5 s
+# BZPOPMIN: an idle receive then fails with TimeoutError at the instant the server may pop a
+# message (which is then lost). Give the layer's connections a read timeout above the BZPOPMIN's.
+CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}]

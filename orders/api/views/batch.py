@@ -6,27 +6,21 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orders.api.errors import service_error_answer
-from orders.api.inputs import BatchRequestSerializer, OrderRequestSerializer
-from orders.api.serializers import BatchResponseSerializer, OrderSerializer
-from orders.api.views.common import current_account
-from orders.models import Account
-from orders.services import ServiceError, order_place
+from orders.api.inputs import BatchRequestSerializer, parse_order
+from orders.api.serializers import BatchResponseSerializer, order_json
+from orders.api.views.common import placing_account
+from orders.services import order_place_many
 
 
-def place_one(*, account: Account, body) -> dict:
+def batch_result(order, created: bool, error) -> dict:
     """One batch item: {status, order?, errors?} with the status a single POST would get."""
-    parsed = OrderRequestSerializer(data=body)
-    if not parsed.is_valid():
-        return {"status": status.HTTP_400_BAD_REQUEST, "errors": parsed.errors}
-    try:
-        order, created = order_place(account=account, **parsed.validated_data)
-    except ServiceError as exc:
-        code, errors = service_error_answer(exc)
+    if error is not None:
+        code, errors = service_error_answer(error)
         result = {"status": code, "errors": errors}
-        if getattr(exc, "order", None) is not None:
-            result["order"] = OrderSerializer(exc.order).data
+        if order is not None:
+            result["order"] = order_json(order)
         return result
-    return {"status": status.HTTP_201_CREATED if created else status.HTTP_200_OK, "order": OrderSerializer(order).data}
+    return {"status": status.HTTP_201_CREATED if created else status.HTTP_200_OK, "order": order_json(order)}
 
 
 class OrderBatchView(APIView):
@@ -41,6 +35,15 @@ class OrderBatchView(APIView):
     def post(self, request):
         batch = BatchRequestSerializer(data=request.data)
         batch.is_valid(raise_exception=True)
-        account = current_account(request)
-        results = [place_one(account=account, body=body) for body in batch.validated_data["orders"]]
+        results: list[dict | None] = []
+        valid: list[tuple[int, dict]] = []
+        for body in batch.validated_data["orders"]:
+            data, errors = parse_order(body)
+            results.append({"status": status.HTTP_400_BAD_REQUEST, "errors": errors} if errors else None)
+            if data is not None:
+                valid.append((len(results) - 1, data))
+        if valid:
+            placed = order_place_many(account=placing_account(request), orders=[data for _, data in valid])
+            for (index, _), outcome in zip(valid, placed, strict=True):
+                results[index] = batch_result(*outcome)
         return Response({"results": results})

@@ -9,9 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orders.api.filters import OrderListFilter, SymbolFilter, parse_query
-from orders.api.inputs import CLIENT_ORDER_ID_CHARS, OrderReplaceSerializer, OrderRequestSerializer
-from orders.api.serializers import CancelAllSerializer, OrderSerializer
-from orders.api.views.common import current_account, not_found, order_id_from_path
+from orders.api.inputs import CLIENT_ORDER_ID_CHARS, OrderReplaceSerializer, OrderRequestSerializer, parse_order
+from orders.api.serializers import CancelAllSerializer, OrderSerializer, order_json
+from orders.api.views.common import current_account, not_found, order_id_from_path, placing_account
 from orders.selectors import order_get, order_get_by_client_id, order_list
 from orders.services import order_cancel, order_cancel_all, order_place, order_replace
 
@@ -40,10 +40,11 @@ class OrderListView(GenericAPIView):
                                                                                  "this client_order_id."),
                    400: FIELD_ERRORS, 422: OpenApiResponse(REFUSAL, "Refused by risk; stored as rejected.")})
     def post(self, request):
-        body = OrderRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        order, created = order_place(account=current_account(request), **body.validated_data)
-        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        body, errors = parse_order(request.data)
+        if errors:
+            raise serializers.ValidationError(errors)
+        order, created = order_place(account=placing_account(request), **body)
+        return Response(order_json(order), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(operation_id="orders_cancel_all", parameters=[SymbolFilter], request=None, tags=TAGS,
                    summary="Cancel all my open orders", responses={202: CancelAllSerializer, 400: FIELD_ERRORS})

@@ -3,6 +3,7 @@
 from decimal import Decimal as D
 
 import pytest
+from django.db import transaction
 
 from orders.models import Account, LedgerEntry, Order, Position, Trade
 from orders.services import order_cancel, order_place, order_replace
@@ -75,9 +76,12 @@ def test_cancel_releases_the_reservation_and_replace_re_reserves(market):
     buyer.refresh_from_db()
     # 10 x 99.00 = 990.00 plus fees at the higher rate 0.0003 -> 0.297 rounded up to 0.30
     assert buyer.reserved_cash == D("990.30")
-    order_replace(account=buyer, order_id=bid.pk, qty=D("20"), limit_price=D("98.00"))
-    buyer.refresh_from_db()
-    assert buyer.reserved_cash == D("990.30") + D("1960.59")  # both held while the engine decides
+    # The engine gets the replace at commit and may confirm it at once: look at what the service
+    # holds before then.
+    with transaction.atomic():
+        order_replace(account=buyer, order_id=bid.pk, qty=D("20"), limit_price=D("98.00"))
+        buyer.refresh_from_db()
+        assert buyer.reserved_cash == D("990.30") + D("1960.59")  # both held while the engine decides
     wait_for(lambda: Order.objects.get(pk=bid.pk).replace_qty is None, 20, "replace confirmed")
     bid = Order.objects.get(pk=bid.pk)
     buyer.refresh_from_db()

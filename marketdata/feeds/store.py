@@ -1,0 +1,49 @@
+"""The feed process's database work. Blocking, so it only ever runs in the process's one
+database thread (`in_db_thread`), never on the event loop."""
+
+from decimal import Decimal
+
+from asgiref.sync import sync_to_async
+from django.db import DatabaseError, close_old_connections, transaction
+
+from marketdata.feeds.base import InstrumentInfo
+from marketdata.models import Instrument
+
+
+def _guarded(fn):
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except DatabaseError:
+            # A dropped connection stays broken in a long-lived process: let the next
+            # call open a fresh one.
+            close_old_connections()
+            raise
+
+    return call
+
+
+def in_db_thread(fn):
+    """`await in_db_thread(fn)(...)`: run fn in the single thread that owns the connection."""
+    return sync_to_async(_guarded(fn), thread_sensitive=True)
+
+
+def load_instruments() -> list[InstrumentInfo]:
+    return [InstrumentInfo(symbol=i.symbol, tick_size=i.tick_size, reference=i.reference_price or i.last_price,
+                           trading=i.is_trading)
+            for i in Instrument.objects.order_by("symbol")]
+
+
+async def instruments_from_db() -> list[InstrumentInfo]:
+    return await in_db_thread(load_instruments)()
+
+
+def store_reference_prices(prices: dict[str, Decimal]) -> int:
+    """Keep Instrument.reference_price current (the order services' price band reads it).
+    Only rows whose price differs are written; returns how many were."""
+    changed = 0
+    with transaction.atomic():
+        for symbol, price in sorted(prices.items()):
+            changed += Instrument.objects.filter(symbol=symbol).exclude(reference_price=price).update(
+                reference_price=price)
+    return changed
