@@ -10,6 +10,10 @@ MONEY = {"max_digits": 20, "decimal_places": 2}
 PRICE = {"max_digits": 20, "decimal_places": 8}
 QTY = {"max_digits": 20, "decimal_places": 8}
 ZERO = Decimal("0")
+# Balance CHECKs allow half of the last place below zero: PostgreSQL's NUMERIC is exact and cannot
+# land there, but SQLite adds in floating point, where 999.80 - 399.92 - 599.88 is -1e-13.
+HALF_CENT = Decimal("0.005")
+HALF_QTY_PLACE = Decimal("0.000000005")
 
 
 class Account(models.Model):
@@ -28,9 +32,9 @@ class Account(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(reserved_cash__gte=0), name="account_reserved_cash_nonnegative"),
+            models.CheckConstraint(condition=Q(reserved_cash__gt=-HALF_CENT), name="account_reserved_cash_nonnegative"),
             models.CheckConstraint(
-                condition=Q(kind="external") | Q(cash__gte=models.F("reserved_cash")),
+                condition=Q(kind="external") | Q(cash__gt=models.F("reserved_cash") - HALF_CENT),
                 name="account_cash_covers_reserved",
             ),
             models.UniqueConstraint(fields=["kind"], condition=~Q(kind="trader"), name="one_house_one_external"),
@@ -55,8 +59,9 @@ class Position(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["account", "instrument"], name="one_position_per_instrument"),
-            models.CheckConstraint(condition=Q(reserved_qty__gte=0), name="position_reserved_nonnegative"),
-            models.CheckConstraint(condition=Q(qty__gte=models.F("reserved_qty")), name="position_covers_reserved"),
+            models.CheckConstraint(condition=Q(reserved_qty__gt=-HALF_QTY_PLACE), name="position_reserved_nonnegative"),
+            models.CheckConstraint(condition=Q(qty__gt=models.F("reserved_qty") - HALF_QTY_PLACE),
+                                   name="position_covers_reserved"),
         ]
 
 

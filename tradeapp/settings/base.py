@@ -130,6 +130,8 @@ def database_config(url: str) -> dict:
         # A file, not :memory:, so the engine and Celery processes that tests start see
         # the same test database; one per test run, so two runs never share it.
         config["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+    else:
+        config["TEST"] = {"NAME": f"test_{config['NAME']}_{os.getpid()}"}
     return config
 
 
