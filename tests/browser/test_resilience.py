@@ -13,7 +13,7 @@ from tests.browser.conftest import login, open_trade, screenshot, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-OUTAGE_LOGGED = ("ERR_CONNECTION_REFUSED", "WebSocket connection to")
+OUTAGE_LOGGED = ("ERR_CONNECTION_REFUSED", "ERR_CONNECTION_RESET", "ERR_EMPTY_RESPONSE", "WebSocket connection to")
 
 
 def test_page_reconnects_and_resyncs_after_the_server_restarts(browser, venue, console):
