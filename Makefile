@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: run test bench-engine bench-orders check-python migrate demo lint-imports clean
+.PHONY: run test bench-engine bench-orders bench-ws check-python migrate demo lint-imports clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -43,6 +43,9 @@ bench-engine: $(VENV)/.run-deps
 # Options (servers, workers, rounds, lag rate): make bench-orders BENCH_ARGS="--server daphne --rounds 3"
 bench-orders: $(VENV)/.run-deps
 	$(PY) bench/orders_e2e.py $(BENCH_ARGS)
+
+bench-ws: $(VENV)/.run-deps
+	$(PY) bench/ws_fanout.py
 
 clean:
 	rm -rf staticfiles .pytest_cache .hypothesis
