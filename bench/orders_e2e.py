@@ -89,6 +89,36 @@ def tree_cpu(pids) -> float:
     return total
 
 
+def named_cpu(names) -> float:
+    """CPU seconds used so far by every process whose command name is one of `names` (PostgreSQL's
+    backends, redis-server), whoever started them."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        if name in names or name.startswith(names):
+            fields = stat[stat.rindex(")") + 2:].split()
+            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return total
+
+
+def cpu_snapshot(webs, engine) -> dict[str, float]:
+    """CPU seconds so far of each part of the stack: web, engine, PostgreSQL, Redis, and this client."""
+    own = os.times()
+    return {"web": tree_cpu([w.pid for w in webs]), "engine": tree_cpu([engine.pid]),
+            "postgres": named_cpu(("postgres",)), "redis": named_cpu(("redis-server",)),
+            "client": own.user + own.system}
+
+
+def cpu_split(before, after, requests) -> str:
+    return ", ".join(f"{k} {(after[k] - before[k]) / max(requests, 1) * 1000:.2f}" for k in before)
+
+
 def load(port, tokens, seconds, clients, make_body, path, rate=None):
     """Each client thread POSTs over one keep-alive connection with its own trader's token; with
     `rate` the clients together offer that many requests per second on a fixed schedule (open loop:
@@ -139,6 +169,17 @@ def load(port, tokens, seconds, clients, make_body, path, rate=None):
         t.join()
     wall = time.perf_counter() - begin
     return ok[0] / wall, latencies, errors[0], wall
+
+
+def engine_summary(before: dict, after: dict) -> str:
+    """Batches the engine ran between two readings of its counters, and its time per batch."""
+    batches = after.get("batches", 0) - before.get("batches", 0)
+    if not batches or "db_ms" not in after:
+        return "no batches"
+    commands = after.get("commands", 0) - before.get("commands", 0)
+    per = {k: (after.get(k, 0) - before.get(k, 0)) / batches for k in ("db_ms", "publish_ms")}
+    return (f"{batches} batches of {commands / batches:.1f} commands on average, {per['db_ms']:.2f} ms settling "
+            f"and {per['publish_ms']:.2f} ms publishing per batch")
 
 
 REFERENCE = [100.0]
@@ -351,13 +392,7 @@ def main():
             lags = db_lags(first)
             engine_stats = json.loads(r.get(stats) or "{}")
             lag = (rate, lags, engine_stats)
-            batches = engine_stats.get("batches", 0) - stats0.get("batches", 0)
-            if batches and "db_ms" in engine_stats:
-                commands = engine_stats.get("commands", 0) - stats0.get("commands", 0)
-                print(f"  engine in the lag phase: {batches} batches of {commands / batches:.1f} commands on average, "
-                      f"{(engine_stats['db_ms'] - stats0.get('db_ms', 0)) / batches:.1f} ms settling and "
-                      f"{(engine_stats['publish_ms'] - stats0.get('publish_ms', 0)) / batches:.1f} ms publishing "
-                      f"per batch", flush=True)
+            print(f"  engine in the lag phase: {engine_summary(stats0, engine_stats)}", flush=True)
             print(f"  lag phase: offered {args.lag_rate:.0f}/s in requests of {args.lag_batch}, accepted {rate:.1f} orders/s, request "
                   f"p50 {percentile(latencies, .5) * 1000:.1f} ms p99 {percentile(latencies, .99) * 1000:.1f} ms, "
                   f"errors {errors}; CPU: web {web_cpu:.2f} cores, engine {engine_cpu:.2f} cores", flush=True)
@@ -365,14 +400,21 @@ def main():
             for name in chosen:
                 label, body, path = phases[name]
                 wait_drained(r, stream)
-                cpu0 = tree_cpu([w.pid for w in webs])
+                cpu0, split0 = tree_cpu([w.pid for w in webs]), cpu_snapshot(webs, engine)
+                stats0 = json.loads(r.get(stats) or "{}")
                 rate, latencies, errors, wall = load(args.port, tokens, args.seconds, args.clients, body, path)
                 requests = len(latencies)
+                drained = wait_drained(r, stream)
+                split = cpu_split(split0, cpu_snapshot(webs, engine), requests)
                 cpu = (tree_cpu([w.pid for w in webs]) - cpu0) / max(requests, 1) * 1000
                 results[name].append((rate, percentile(latencies, .5), percentile(latencies, .99)))
                 print(f"  round {round_no + 1} {label:25s} {rate:8.1f} orders/s  p50 {percentile(latencies, .5) * 1000:7.1f} ms"
                       f"  p99 {percentile(latencies, .99) * 1000:7.1f} ms  web CPU {cpu:5.2f} ms/request  "
                       f"errors {errors}", flush=True)
+                print(f"    CPU ms per request (engine and databases until the engine drained, {drained:.1f} s "
+                      f"after): {split}", flush=True)
+                time.sleep(1.2)  # the engine writes its counters every second
+                print(f"    engine: {engine_summary(stats0, json.loads(r.get(stats) or '{}'))}", flush=True)
     finally:
         for process in (*webs, engine):
             try:

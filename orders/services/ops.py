@@ -2,12 +2,14 @@
 
 The engine owns the books, so these send it a command on the bus. A halt also takes
 effect in the database at once, so `order_place` refuses new orders before the engine
-has even read the command; the engine confirms the status when it applies it.
+has even read the command (in other web processes within INSTRUMENT_CACHE_SECONDS; the
+engine refuses them anyway); the engine confirms the status when it applies it.
 """
 
 from django.db import transaction
 
 from marketdata.models import Instrument
+from marketdata.selectors import instrument_cache_clear
 from orders.bus import bus_publish, bus_publish_on_commit
 from orders.services.errors import invalid
 
@@ -16,6 +18,7 @@ def _set_status(*, instrument: Instrument, status: str, kind: str) -> Instrument
     with transaction.atomic():
         Instrument.objects.filter(pk=instrument.pk).update(status=status)
         bus_publish_on_commit(symbol=instrument.symbol, command={"kind": kind})
+    instrument_cache_clear()
     instrument.refresh_from_db(fields=["status"])
     return instrument
 

@@ -9,6 +9,7 @@ from django.db.models.sql import InsertQuery, UpdateQuery
 from django.utils import timezone
 
 from marketdata.models import Instrument
+from marketdata.selectors import instruments_get_cached
 from orders.bus import bus_publish_many_on_commit, bus_publish_on_commit
 from orders.models import ZERO, Account, Order, Position
 from orders.services.errors import ServiceError, invalid
@@ -41,10 +42,10 @@ def _validate_shape(*, instrument: Instrument, type: str, time_in_force: str, qt
             raise invalid(field, f"{field} must be a positive multiple of the tick size {instrument.tick_size.normalize()}.")
 
 
-def _check_risk(*, instrument: Instrument, account: Account, side: str, type: str, qty: Decimal,
+def _check_risk(*, instrument: Instrument, frozen: bool, side: str, type: str, qty: Decimal,
                 limit_price: Decimal | None, stop_price: Decimal | None) -> Decimal | None:
     """Raise a refusal, or return the price the buy reservation is computed at."""
-    if account.frozen:
+    if frozen:
         raise ServiceError("account_frozen", "The account is frozen.")
     if not instrument.is_trading:
         raise ServiceError("instrument_halted", f"{instrument.symbol} is halted.")
@@ -72,20 +73,28 @@ def _check_risk(*, instrument: Instrument, account: Account, side: str, type: st
 
 
 def _reserve(order: Order) -> None:
-    """One conditional UPDATE: it reserves only if the account can cover it right now."""
+    """One conditional UPDATE: it reserves only if the account is not frozen and can cover it right now."""
     if order.side == Order.Side.BUY:
         amount = order.reserved_cash
         if not _run_reserve(order.side, account=order.account_id, instrument=None, amount=amount):
+            _refuse_frozen(order.account_id)
             raise ServiceError("insufficient_buying_power", f"Buying power does not cover {amount} for this order.")
     elif not _run_reserve(order.side, account=order.account_id, instrument=order.instrument_id, amount=order.qty):
+        _refuse_frozen(order.account_id)
         raise ServiceError("insufficient_position", "Not enough free quantity to sell (no short selling).")
+
+
+def _refuse_frozen(account_id: int) -> None:
+    if Account.objects.filter(pk=account_id, frozen=True).exists():
+        raise ServiceError("account_frozen", "The account is frozen.")
 
 
 def _reserve_query(side: str, *, account, instrument, amount):
     if side == Order.Side.BUY:
         rows = Account.objects.filter(pk=account, frozen=False, cash__gte=F("reserved_cash") + amount)
         return rows, {"reserved_cash": F("reserved_cash") + amount}
-    rows = Position.objects.filter(account_id=account, instrument_id=instrument, qty__gte=F("reserved_qty") + amount)
+    rows = Position.objects.filter(account_id=account, instrument_id=instrument, qty__gte=F("reserved_qty") + amount,
+                                   account__frozen=False)
     return rows, {"reserved_qty": F("reserved_qty") + amount}
 
 
@@ -158,29 +167,8 @@ def _insert_params(order: Order, fields) -> list:
     return [f.get_db_prep_save(f.pre_save(order, True), connection) for f in fields]
 
 
-def _instruments_for(symbols, account: Account) -> dict[str, Instrument]:
-    """{symbol: instrument} of the known ones among `symbols`, and the account's current `frozen`
-    flag (set on `account`), in one query.
-
-    Hand-written SQL (table and column names from the models) through `raw()`, which still converts
-    each column as the ORM does: building the equivalent annotated queryset cost four times as much
-    as running it, on every order."""
-    symbols = sorted(set(symbols))
-    quote = connection.ops.quote_name
-    instruments, accounts = quote(Instrument._meta.db_table), quote(Account._meta.db_table)
-    frozen, account_id = quote(Account._meta.get_field("frozen").column), quote(Account._meta.pk.column)
-    sql = (f"SELECT {instruments}.*, (SELECT {frozen} FROM {accounts} WHERE {account_id} = %s) AS account_frozen "
-           f"FROM {instruments} WHERE {quote(Instrument._meta.get_field('symbol').column)} IN "
-           f"({', '.join(['%s'] * len(symbols))})")
-    found = {i.symbol: i for i in Instrument.objects.raw(sql, [account.pk, *symbols])} if symbols else {}
-    for instrument in found.values():
-        if instrument.account_frozen is not None:
-            account.frozen = bool(instrument.account_frozen)
-    return found
-
-
-def _instrument_for(symbol: str, account: Account) -> Instrument:
-    instrument = _instruments_for([symbol], account).get(symbol)
+def _instrument_for(symbol: str) -> Instrument:
+    instrument = instruments_get_cached(symbols=[symbol]).get(symbol)
     if instrument is None:
         raise invalid("symbol", f"Unknown symbol {symbol!r}.")
     return instrument
@@ -191,8 +179,8 @@ def order_place(*, account: Account, symbol: str, side: str, type: str, qty: Dec
                 client_order_id: str | None = None) -> tuple[Order, bool]:
     """Returns (order, created). A refusal raises ServiceError with `.order` set to the stored rejected order.
 
-    Only the account's id is taken from `account`: whether it is frozen is read here, with the instrument."""
-    instrument = _instrument_for(symbol, account)
+    Only the account's id is taken from `account`: whether it is frozen is part of the reservation."""
+    instrument = _instrument_for(symbol)
     _validate_shape(instrument=instrument, type=type, time_in_force=time_in_force, qty=qty,
                     limit_price=limit_price, stop_price=stop_price, post_only=post_only)
     if client_order_id:
@@ -204,7 +192,7 @@ def order_place(*, account: Account, symbol: str, side: str, type: str, qty: Dec
                   post_only=post_only, status=Order.Status.ACCEPTED)
     try:
         with transaction.atomic():
-            order.reserve_price = _check_risk(instrument=instrument, account=account, side=side, type=type, qty=qty,
+            order.reserve_price = _check_risk(instrument=instrument, frozen=False, side=side, type=type, qty=qty,
                                               limit_price=limit_price, stop_price=stop_price)
             order.reserved_cash = reserve_target(order)
             _reserve(order)
@@ -248,7 +236,7 @@ def order_place_many(*, account: Account, orders: list[dict]) -> list[tuple[Orde
     one multi-row INSERT, and one pipelined append to the bus on commit. Should another request insert
     one of the same client_order_ids meanwhile, everything rolls back and the orders go one by one."""
     results: list[tuple[Order | None, bool, ServiceError | None] | None] = [None] * len(orders)
-    instruments = _instruments_for([body["symbol"] for body in orders], account)
+    instruments = instruments_get_cached(symbols=[body["symbol"] for body in orders])
     client_ids = {body.get("client_order_id") for body in orders} - {None, ""}
     existing = {o.client_order_id: o for o in Order.objects.filter(account=account, client_order_id__in=client_ids)
                 .select_related("instrument")} if client_ids else {}
@@ -318,7 +306,7 @@ def _reserve_and_store(account: Account, fresh: list[tuple[int, Order]], results
     publish = []
     for index, order in fresh:
         try:
-            order.reserve_price = _check_risk(instrument=order.instrument, account=account, side=order.side,
+            order.reserve_price = _check_risk(instrument=order.instrument, frozen=locked.frozen, side=order.side,
                                               type=order.type, qty=order.qty, limit_price=order.limit_price,
                                               stop_price=order.stop_price)
             order.reserved_cash = reserve_target(order)

@@ -15,11 +15,14 @@ from django.conf import settings
 
 from orders.bus import GROUP, heartbeat_key, stats_key, stream_for_shard
 from orders.worker.core import EngineCore
-from orders.worker.publish import publish_batch
+from orders.engine import Trade
+from orders.worker.publish import publish_batch, publish_candles
 
 log = logging.getLogger("orders.engine")
 
 BATCH_SIZE = 500
+# Seconds between two candle folds while symbols trade (candles are bars of a minute or more).
+CANDLE_PERIOD = 0.25
 
 
 class EngineWorker:
@@ -31,6 +34,8 @@ class EngineWorker:
         self.stopping = asyncio.Event()
         self.redis = redis.asyncio.Redis.from_url(settings.REDIS_URL)
         self.lags: list[float] = []
+        self.traded: set[str] = set()  # symbols with trades not folded into candles yet
+        self.candles_due = 0.0
         # db_ms / publish_ms: time spent settling batches / publishing them, in total (for the benchmark).
         self.stats = {"batches": 0, "commands": 0, "events": 0, "last_batch_size": 0, "errors": 0,
                       "db_ms": 0.0, "publish_ms": 0.0}
@@ -64,8 +69,18 @@ class EngineWorker:
                 drift = await self.in_db_thread(self.core.status_commands)()
                 if drift:
                     await self._process([(None, c) for c in drift])
+            block = 500
+            if self.traded:
+                wait = self.candles_due - time.monotonic()
+                if wait <= 0:
+                    symbols, self.traded = sorted(self.traded), set()
+                    self.candles_due = time.monotonic() + CANDLE_PERIOD
+                    await publish_candles(self.core, symbols, self.redis)
+                    continue
+                block = max(1, min(block, int(wait * 1000)))
             try:
-                entries = await self.redis.xreadgroup(GROUP, self.consumer, {self.stream: ">"}, count=BATCH_SIZE, block=500)
+                entries = await self.redis.xreadgroup(GROUP, self.consumer, {self.stream: ">"}, count=BATCH_SIZE,
+                                                      block=block)
             except (redis.ConnectionError, OSError):
                 log.warning("redis unavailable; retrying", exc_info=True)
                 await asyncio.sleep(1)
@@ -149,6 +164,7 @@ class EngineWorker:
         for result in results:
             self.lags.extend(result.lags)
             self.stats["events"] += len(result.events)
+            self.traded.update(e.symbol for e in result.events if isinstance(e, Trade))
             await publish_batch(self.core, result, self.redis)
         self.stats["publish_ms"] += (time.perf_counter() - published) * 1000
         self.stats["batches"] += 1

@@ -294,13 +294,16 @@ def flush(batch: Batch) -> None:
     for order in dirty:
         order.updated_at = now
     write_orders(dirty)
-    for symbol in batch.dirty_instruments:
+    instruments = defaultdict(list)  # rows of one shape each: with or without the status
+    for symbol in sorted(batch.dirty_instruments):
         instrument = batch.instruments[symbol]
         fields = {"last_price": instrument.last_price, "engine_seq": instrument.engine_seq,
                   "engine_trade_id": instrument.engine_trade_id}
         if symbol in batch.status_changed:  # else ops may have halted it during the batch
             fields["status"] = instrument.status
-        Instrument.objects.filter(pk=instrument.pk).update(**fields)
+        instruments[symbol in batch.status_changed].append((instrument.pk, fields))
+    for rows in instruments.values():
+        update_rows(Instrument, rows)
 
 
 class PositionChanged(Exception):

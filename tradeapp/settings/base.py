@@ -222,6 +222,9 @@ MARKET_ORDER_COLLAR = os.environ.get("MARKET_ORDER_COLLAR", "0.05")
 # DAY orders expire at this UTC time (HH:MM) each day.
 SESSION_CLOSE_UTC = os.environ.get("SESSION_CLOSE_UTC", "21:00")
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "6000/min")
+# Each web process reads an instrument (status, grid, limits, reference price) at most once per this
+# many seconds on the order path; 0 reads it for every order.
+INSTRUMENT_CACHE_SECONDS = float(os.environ.get("INSTRUMENT_CACHE_SECONDS", "1"))
 BENCHMARK_ENDPOINTS = env_bool("BENCHMARK_ENDPOINTS", False)
 INSTALLED_APPS += ["ui"]  # the browser UI (templates/ui/, static/js/)
 
