@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: run test bench-engine bench-orders bench-ws check-python migrate demo lint-imports clean
+.PHONY: run test build-engine clean-engine bench-engine bench-orders bench-ws check-python migrate demo lint-imports clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -35,6 +35,15 @@ test: $(VENV)/.test-deps
 
 lint-imports: $(VENV)/.test-deps
 	$(VENV)/bin/lint-imports
+
+# Optional: compile the matching engine with mypyc (falls back to interpreted on failure).
+build-engine: $(VENV)/.run-deps
+	$(PY) -m pip install --disable-pip-version-check -q "mypy==2.4.1" "setuptools>=65" \
+		|| echo "mypyc not installed: the engine runs interpreted"
+	$(PY) -m orders.build_engine
+
+clean-engine:
+	$(PY) -m orders.build_engine --clean
 
 bench-engine: $(VENV)/.run-deps
 	$(PY) bench/engine.py

@@ -1,8 +1,10 @@
 """Pure-Python matching engine: commands in, events out, no I/O, no framework imports.
 
-See docs/engine.md for the interface and the semantics decisions.
+See docs/engine.md for the interface and the semantics decisions. ``COMPILED`` is True
+when the mypyc-built extension modules are loaded (``python -m orders.build_engine``).
 """
 
+from . import entry as _entry
 from .book import L1, L2
 from .codec import GridError, InstrumentSpec
 from .commands import (Cancel, CancelAll, Command, ExpireDay, Halt, NewOrder, OpenOrder,
@@ -14,9 +16,11 @@ from .recovery import RestoreError
 from .types import (CancelReason, ExpireReason, OrderType, RejectReason, Side, StpMode,
                     TimeInForce, TradingStatus)
 
+COMPILED = not _entry.__file__.endswith(".py")
+
 __all__ = [
-    "Accepted", "BookLevel", "Cancel", "CancelAll", "CancelReason", "CancelRejected", "Canceled",
-    "Command", "Event", "ExpireDay", "ExpireReason", "Expired", "GridError", "Halt",
+    "Accepted", "BookLevel", "COMPILED", "Cancel", "CancelAll", "CancelReason", "CancelRejected",
+    "Canceled", "Command", "Event", "ExpireDay", "ExpireReason", "Expired", "GridError", "Halt",
     "InstrumentSpec", "L1", "L2", "MatchingEngine", "NewOrder", "OpenOrder", "OrderType",
     "RejectOrder", "RejectReason", "Rejected", "Replace", "Replaced", "RestoreError", "Resume",
     "Side", "StatusChanged", "StopTriggered", "StpMode", "TimeInForce", "Trade", "TradingStatus",

@@ -12,7 +12,6 @@ from .events import BookLevel, Canceled, CancelRejected, Expired, Replaced
 from .matching import run_live, run_triggers
 from .types import CancelReason, ExpireReason, OrderType, RejectReason, Side, TimeInForce
 
-new = object.__new__  # see entry.py
 USER = CancelReason.USER
 BUY = Side.BUY
 DAY = TimeInForce.DAY
@@ -55,26 +54,14 @@ def take_off(eng, book, order, ev, cls, reason):
     else:
         total = book.unlink(order)
     seq = book.seq + 1
-    e = new(cls)
-    e.symbol = book.symbol
-    e.seq = seq
-    e.order_id = oid
-    e.account_id = order.account_id
-    e.side = order.side
-    e.qty = leaves
     if cls is Canceled:
-        e.leaves_qty = 0
-    e.reason = reason
-    ev.append(e)
+        ev.append(Canceled(book.symbol, seq, oid, order.account_id, order.side, leaves, 0,
+                           reason))
+    else:
+        ev.append(Expired(book.symbol, seq, oid, order.account_id, order.side, leaves, reason))
     if not held:
         seq += 1
-        e = new(BookLevel)
-        e.symbol = book.symbol
-        e.seq = seq
-        e.side = order.side
-        e.price = order.price
-        e.qty = total
-        ev.append(e)
+        ev.append(BookLevel(book.symbol, seq, order.side, order.price, total))
     book.seq = seq
 
 
@@ -122,24 +109,9 @@ def cancel(eng, c):
                 book.compact(level)  # as Book.mark_dead, written out
     sym = book.symbol
     seq = book.seq + 1
-    e = new(Canceled)
-    e.symbol = sym
-    e.seq = seq
-    e.order_id = oid
-    e.account_id = order.account_id
-    e.side = side
-    e.qty = leaves
-    e.leaves_qty = 0
-    e.reason = USER
-    ev.append(e)
+    ev.append(Canceled(sym, seq, oid, order.account_id, side, leaves, 0, USER))
     seq += 1
-    e = new(BookLevel)
-    e.symbol = sym
-    e.seq = seq
-    e.side = side
-    e.price = price
-    e.qty = total
-    ev.append(e)
+    ev.append(BookLevel(sym, seq, side, price, total))
     book.seq = seq
     return ev
 

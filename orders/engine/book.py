@@ -16,8 +16,9 @@ Layout, chosen for speed and memory (see docs/engine.md for the figures):
 from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
-from .types import OrderType, Side
+from .types import OrderType, Side, StpMode, TimeInForce
 
 BUY = Side.BUY
 SELL = Side.SELL
@@ -37,9 +38,18 @@ class Order:
 
     __slots__ = ("order_id", "account_id", "symbol", "side", "price", "qty", "leaves", "tif",
                  "level")
-    type = OrderType.LIMIT
-    stp = None
-    post_only = False
+    order_id: int
+    account_id: Any  # an opaque key
+    symbol: str
+    side: Side
+    price: int | None  # None for a market order or a stop (market) order
+    qty: int
+    leaves: int
+    tif: TimeInForce
+    level: "Level"
+    type: OrderType = OrderType.LIMIT
+    stp: StpMode | None = None
+    post_only: bool = False
 
 
 class FlexOrder(Order):
@@ -52,46 +62,58 @@ class StopOrder(FlexOrder):
     """A stop or stop-limit order; ``arrival`` orders held stops for triggering."""
 
     __slots__ = ("stop_price", "arrival")
+    stop_price: int
+    arrival: int
 
 
-_FIELDS = {cls: tuple(n for c in reversed(cls.__mro__) for n in c.__dict__.get("__slots__", ())
-                      if n != "level")  # the copy gets its level when it is queued
-           for cls in (Order, FlexOrder, StopOrder)}
-
-
-def make_order(order_id, account_id, symbol, side, otype, tif, price, qty, leaves, stp=None,
-               post_only=False, stop_price=None):
+def make_order(order_id: int, account_id: Any, symbol: str, side: Side, otype: OrderType,
+               tif: TimeInForce, price: int | None, qty: int, leaves: int,
+               stp: StpMode | None = None, post_only: bool = False,
+               stop_price: int | None = None) -> Order:
     """Build an order object of the leanest class that can hold it."""
-    if stop_price is not None:
-        o = StopOrder()
-        o.stop_price = stop_price
-        o.arrival = 0
-    elif stp is None and not post_only and otype is OrderType.LIMIT:
+    o: Order
+    if stp is None and not post_only and otype is OrderType.LIMIT and stop_price is None:
         o = Order()
     else:
-        o = FlexOrder()
-    if type(o) is not Order:
-        o.type, o.stp, o.post_only = otype, stp, post_only
+        if stop_price is not None:
+            s = StopOrder()
+            s.stop_price = stop_price
+            s.arrival = 0
+            f: FlexOrder = s
+        else:
+            f = FlexOrder()
+        f.type, f.stp, f.post_only = otype, stp, post_only
+        o = f
     o.order_id, o.account_id, o.symbol, o.side = order_id, account_id, symbol, side
     o.tif, o.price, o.qty, o.leaves = tif, price, qty, leaves
     return o
 
 
-def clone(order):
-    """A fresh copy, for an order that loses priority (the old object stays dead in its queue)."""
-    cls = type(order)
-    copy = cls()
-    for name in _FIELDS[cls]:
-        setattr(copy, name, getattr(order, name))
-    return copy
+def clone(order: Order) -> Order:
+    """A fresh copy, for an order that loses priority (the old object stays dead in its queue).
+    The copy gets its level when it is queued."""
+    if isinstance(order, StopOrder):
+        copy = make_order(order.order_id, order.account_id, order.symbol, order.side,
+                          order.type, order.tif, order.price, order.qty, order.leaves,
+                          order.stp, order.post_only, order.stop_price)
+        assert isinstance(copy, StopOrder)
+        copy.arrival = order.arrival
+        return copy
+    return make_order(order.order_id, order.account_id, order.symbol, order.side, order.type,
+                      order.tif, order.price, order.qty, order.leaves, order.stp,
+                      order.post_only)
 
 
 class Level:
     """Orders at one price in time priority; ``total`` is the open quantity of the live ones."""
 
     __slots__ = ("price", "total", "dead", "orders")
+    price: int
+    total: int
+    dead: int
+    orders: deque[Order]
 
-    def __init__(self, price):
+    def __init__(self, price: int) -> None:
         self.price = price
         self.total = 0
         self.dead = 0
@@ -125,8 +147,23 @@ class Book:
     __slots__ = ("symbol", "seq", "trade_seq", "last", "halted", "bid_levels", "bid_keys",
                  "ask_levels", "ask_keys", "stops", "buy_stops", "sell_stops", "arrival",
                  "triggered", "spare")
+    symbol: str
+    seq: int
+    trade_seq: int
+    last: int | None
+    halted: bool
+    bid_levels: dict[int, Level]
+    bid_keys: list[int]
+    ask_levels: dict[int, Level]
+    ask_keys: list[int]
+    stops: dict[int, StopOrder]
+    buy_stops: list[tuple[int, int, int]]
+    sell_stops: list[tuple[int, int, int]]
+    arrival: int
+    triggered: deque[tuple[StopOrder, int]]
+    spare: list[Level]
 
-    def __init__(self, symbol):
+    def __init__(self, symbol: str) -> None:
         self.symbol = symbol
         self.seq = 0  # last event sequence number of this symbol
         self.trade_seq = 0  # last trade id
@@ -146,9 +183,10 @@ class Book:
 
     # -- resting orders ---------------------------------------------------------------
 
-    def insert(self, order):
+    def insert(self, order: Order) -> int:
         """Append ``order`` at the back of its price level; return the level's new total."""
         price = order.price
+        assert price is not None  # a resting order has a limit price
         if order.side is BUY:
             levels, keys, key = self.bid_levels, self.bid_keys, price
         else:
@@ -161,7 +199,8 @@ class Book:
         level.total += order.leaves
         return level.total
 
-    def new_level(self, levels, keys, key, price):
+    def new_level(self, levels: dict[int, Level], keys: list[int], key: int,
+                  price: int) -> Level:
         """Create the empty level ``key`` of one side (``levels``, ``keys``)."""
         if self.spare:
             level = self.spare.pop()
@@ -175,7 +214,7 @@ class Book:
             insort(keys, key)
         return level
 
-    def drop_level(self, levels, keys, key):
+    def drop_level(self, levels: dict[int, Level], keys: list[int], key: int) -> None:
         """Remove the (now empty) level ``key`` of one side."""
         level = levels.pop(key)
         if keys[-1] == key:
@@ -188,12 +227,14 @@ class Book:
                 level.dead = 0
             self.spare.append(level)
 
-    def unlink(self, order):
+    def unlink(self, order: Order) -> int:
         """Take a resting order off its level (it becomes dead); return the level's new total."""
+        price = order.price
+        assert price is not None
         if order.side is BUY:
-            levels, keys, key = self.bid_levels, self.bid_keys, order.price
+            levels, keys, key = self.bid_levels, self.bid_keys, price
         else:
-            levels, keys, key = self.ask_levels, self.ask_keys, -order.price
+            levels, keys, key = self.ask_levels, self.ask_keys, -price
         level = order.level
         level.total -= order.leaves
         order.leaves = 0
@@ -211,7 +252,7 @@ class Book:
         return total
 
     @staticmethod
-    def mark_dead(level):
+    def mark_dead(level: Level) -> None:
         """One more dead entry inside ``level``'s queue. The queue is compacted when dead
         entries pass two thirds of it: amortised O(1) per cancel, bounded memory."""
         dead = level.dead = level.dead + 1
@@ -219,18 +260,18 @@ class Book:
             Book.compact(level)
 
     @staticmethod
-    def compact(level):
+    def compact(level: Level) -> None:
         level.orders = deque([o for o in level.orders if o.leaves])
         level.dead = 0
 
-    def reduce(self, order, delta):
+    def reduce(self, order: Order, delta: int) -> int:
         """Lower a resting order's open quantity in place (keeps priority); return new total."""
         level = order.level
         order.leaves -= delta
         level.total -= delta
         return level.total
 
-    def crosses(self, side, price):
+    def crosses(self, side: Side, price: int) -> bool:
         """Would a limit order at ``price`` on ``side`` trade against the other side?"""
         if side is BUY:
             return bool(self.ask_keys) and -self.ask_keys[-1] <= price
@@ -238,27 +279,27 @@ class Book:
 
     # -- held stops -------------------------------------------------------------------
 
-    def hold_stop(self, stop):
+    def hold_stop(self, stop: StopOrder) -> None:
         self.arrival += 1
         stop.arrival = self.arrival
         self.stops[stop.order_id] = stop
         insort(self.buy_stops if stop.side is BUY else self.sell_stops,
                (stop.stop_price, stop.arrival, stop.order_id))
 
-    def release_stop(self, stop):
+    def release_stop(self, stop: StopOrder) -> None:
         """Remove a held stop (canceled, expired or re-queued by a replace)."""
         del self.stops[stop.order_id]
         held = self.buy_stops if stop.side is BUY else self.sell_stops
         del held[bisect_left(held, (stop.stop_price, stop.arrival, stop.order_id))]
 
-    def stop_elected(self, side, stop_price):
+    def stop_elected(self, side: Side, stop_price: int) -> bool:
         """Does the last trade price already reach this stop?"""
         last = self.last
         if last is None:
             return False
         return last >= stop_price if side is BUY else last <= stop_price
 
-    def check_stops(self, price):
+    def check_stops(self, price: int) -> None:
         """A trade printed at ``price``: queue the stops it triggers, in arrival order."""
         hits = []
         buys = self.buy_stops

@@ -10,10 +10,12 @@ seen in its lifetime, open or closed, is *ignored*: ``apply`` returns ``[]``, ch
 nothing and uses no sequence number, so a redelivered command is harmless.
 """
 
+from typing import Any
+
 from . import amend, entry
-from .book import Book
+from .book import Book, Order
 from .commands import Cancel, CancelAll, ExpireDay, Halt, RejectOrder, Replace, Resume
-from .events import Rejected, StatusChanged
+from .events import Event, Rejected, StatusChanged
 from .recovery import build_book, snapshot
 from .rejects import unknown_symbol
 from .types import RejectReason, StpMode, TradingStatus
@@ -25,7 +27,12 @@ class MatchingEngine:
     ``stp_mode`` is the self-trade prevention mode of orders that do not name one.
     """
 
-    def __init__(self, stp_mode=StpMode.CANCEL_RESTING):
+    stp_mode: StpMode
+    books: dict[str, Book]
+    orders: dict[int, Order]
+    closed: set[Any]
+
+    def __init__(self, stp_mode: Any = StpMode.CANCEL_RESTING) -> None:
         self.stp_mode = StpMode(stp_mode)
         self.books = {}  # symbol -> Book, in the order symbols were added
         self.orders = {}  # order_id -> open Order (resting or held stop), all symbols
@@ -33,9 +40,10 @@ class MatchingEngine:
 
     # -- commands ------------------------------------------------------------------------
 
-    # ``apply(command) -> list[Event]``: apply one command, return its events in order.
-    # The function lives in entry.py, where the NewOrder hot path is written out.
-    apply = entry.apply
+    def apply(self, command: Any) -> list[Event]:
+        """Apply one command, return its events in order. The work is done in entry.py,
+        where the NewOrder and Cancel hot paths are written out."""
+        return entry.apply(self, command)
 
     def _dispatch(self, command):
         """Every command but NewOrder."""

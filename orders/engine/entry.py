@@ -13,17 +13,20 @@ keeps enum members in module constants (an ``Enum.MEMBER`` lookup costs ~60 ns).
 """
 
 from bisect import insort
+from typing import TYPE_CHECKING, Any
 
 from .amend import cancel
 from .book import Level, Order, make_order
 from .commands import Cancel, NewOrder
-from .events import Accepted, BookLevel, Canceled, Expired
+from .events import Accepted, BookLevel, Canceled, Event, Expired
 from .matching import match, run_live, run_triggers
 from .rejects import reject, unknown_symbol
 from .types import (CancelReason, ExpireReason, OrderType, RejectReason, Side, StpMode,
                     TimeInForce)
 
-new = object.__new__
+if TYPE_CHECKING:
+    from .engine import MatchingEngine
+
 BUY = Side.BUY
 SELL = Side.SELL
 LIMIT = OrderType.LIMIT
@@ -35,7 +38,6 @@ DAY = TimeInForce.DAY
 FOK = TimeInForce.FOK
 EXPIRE_MARKET = ExpireReason.MARKET
 USER = CancelReason.USER
-NEG_INF = float("-inf")
 R = RejectReason
 
 
@@ -53,7 +55,7 @@ def _positive_int(value):
     return type(value) is int and value > 0
 
 
-def apply(eng, c):
+def apply(eng: "MatchingEngine", c: Any) -> list[Event]:
     """``MatchingEngine.apply``: the NewOrder and Cancel fast paths inline, others dispatched.
 
     Defined here and bound as the engine's method so the hot paths are a single Python
@@ -83,8 +85,9 @@ def apply(eng, c):
         order.leaves = 0
         level = order.level
         total = level.total = level.total - leaves
-        side = order.side
-        price = order.price
+        # typed Any: the NewOrder path below reuses these names for unchecked command fields
+        side: Any = order.side
+        price: Any = level.price  # the order's price
         if not total:
             if side is BUY:
                 book.drop_level(book.bid_levels, book.bid_keys, price)
@@ -100,24 +103,11 @@ def apply(eng, c):
                 dead = level.dead = level.dead + 1
                 if dead > 48 and dead * 3 > len(queue) * 2:
                     book.compact(level)  # as Book.mark_dead, written out
-        sym = book.symbol
+        sym: Any = book.symbol
         seq = book.seq + 1
-        e = new(Canceled)
-        e.symbol = sym
-        e.seq = seq
-        e.order_id = oid
-        e.account_id = order.account_id
-        e.side = side
-        e.qty = leaves
-        e.leaves_qty = 0
-        e.reason = USER
-        b = new(BookLevel)
-        b.symbol = sym
-        b.seq = book.seq = seq + 1
-        b.side = side
-        b.price = price
-        b.qty = total
-        return [e, b]
+        book.seq = seq + 1
+        return [Canceled(sym, seq, oid, order.account_id, side, leaves, 0, USER),
+                BookLevel(sym, seq + 1, side, price, total)]
     sym = c.symbol
     oid = c.order_id
     try:
@@ -140,6 +130,7 @@ def apply(eng, c):
             thr = price
         else:
             return _general(eng, book, c)
+        market = False
     elif c.type is MARKET and price is None:
         tif = c.time_in_force
         if tif is FOK or tif.__class__ is not TimeInForce:
@@ -150,7 +141,8 @@ def apply(eng, c):
             opp = book.bid_keys
         else:
             return _general(eng, book, c)
-        thr = NEG_INF
+        thr = opp[0] if opp else 0  # crosses every level (see matching.threshold)
+        market = True
     else:
         return _general(eng, book, c)
     qty = c.qty
@@ -158,17 +150,13 @@ def apply(eng, c):
             and c.stop_price is None and c.post_only is False and not book.halted):
         return _general(eng, book, c)
     acc = c.account_id
-    if thr is NEG_INF and not opp:  # a market order into an empty side
+    if market and not opp:  # a market order into an empty side
         return reject(eng, book, oid, acc, R.NO_LIQUIDITY)
     seq = book.seq + 1
-    accepted = new(Accepted)
-    accepted.symbol = sym
-    accepted.seq = seq
-    accepted.order_id = oid
-    accepted.account_id = acc
+    accepted = Accepted(sym, seq, oid, acc)
     if opp and opp[-1] >= thr:
         book.seq = seq
-        ev = [accepted]
+        ev: list[Event] = [accepted]
         leaves = match(eng, book, ev, side, oid, acc, qty, thr, eng.stp_mode)
         if not leaves:
             eng.closed.add(oid)
@@ -176,24 +164,16 @@ def apply(eng, c):
                 run_triggers(eng, book, ev)
             return ev
         seq = book.seq
-        if thr is NEG_INF:  # the remainder of a market order expires
+        if market:  # the remainder of a market order expires
             seq += 1
-            e = new(Expired)
-            e.symbol = sym
-            e.seq = seq
-            e.order_id = oid
-            e.account_id = acc
-            e.side = side
-            e.qty = leaves
-            e.reason = EXPIRE_MARKET
-            ev.append(e)
+            ev.append(Expired(sym, seq, oid, acc, side, leaves, EXPIRE_MARKET))
             book.seq = seq
             eng.closed.add(oid)
             if book.triggered:
                 run_triggers(eng, book, ev)
             return ev
     else:
-        ev = None
+        ev = []
         leaves = qty
     # rest at the back of the level
     o = Order()
@@ -207,33 +187,28 @@ def apply(eng, c):
     o.tif = tif
     key = -thr
     levels = book.bid_levels if side is BUY else book.ask_levels
-    level = levels.get(key)
-    if level is None:  # Book.new_level, written out
+    lv = levels.get(key)
+    if lv is None:  # Book.new_level, written out
         spare = book.spare
         if spare:
-            level = spare.pop()
-            level.price = price
+            lv = spare.pop()
+            lv.price = price
         else:
-            level = Level(price)
-        levels[key] = level
+            lv = Level(price)
+        levels[key] = lv
         keys = book.bid_keys if side is BUY else book.ask_keys
         if not keys or key > keys[-1]:
             keys.append(key)
         else:
             insort(keys, key)
-    o.level = level
-    level.orders.append(o)
-    total = level.total = level.total + leaves
+    o.level = lv
+    lv.orders.append(o)
+    total = lv.total = lv.total + leaves
     eng.orders[oid] = o
     seq += 1
     book.seq = seq
-    e = new(BookLevel)
-    e.symbol = sym
-    e.seq = seq
-    e.side = side
-    e.price = price
-    e.qty = total
-    if ev is None:
+    e = BookLevel(sym, seq, side, price, total)
+    if not ev:
         return [accepted, e]  # rested without trading: nothing can have triggered
     ev.append(e)
     if book.triggered:

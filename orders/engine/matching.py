@@ -5,8 +5,10 @@ methods, so the hot loop in ``match`` works on local variables only (attribute a
 global look-ups are what a pure-Python matcher spends its time on).
 """
 
-from .book import SPARE_LEVELS
-from .events import BookLevel, Canceled, Expired, StopTriggered, Trade
+from typing import TYPE_CHECKING, Any
+
+from .book import SPARE_LEVELS, Book, Level, Order, StopOrder
+from .events import BookLevel, Canceled, Event, Expired, StopTriggered, Trade
 from .types import CancelReason, ExpireReason, OrderType, Side, StpMode, TimeInForce
 
 BUY = Side.BUY
@@ -20,22 +22,25 @@ CANCEL_RESTING = StpMode.CANCEL_RESTING
 CANCEL_BOTH = StpMode.CANCEL_BOTH
 DECREMENT = StpMode.DECREMENT
 SELF_TRADE = CancelReason.SELF_TRADE
-NEG_INF = float("-inf")
 EXPIRE_FOK = ExpireReason.FOK
 EXPIRE_IOC = ExpireReason.IOC
 EXPIRE_MARKET = ExpireReason.MARKET
-new = object.__new__  # see entry.py: cheaper than calling the dataclass on CPython 3.11
+
+if TYPE_CHECKING:
+    from .engine import MatchingEngine
 
 
-def threshold(side, price):
-    """Key threshold of an aggressor: it crosses a level of the other side while key >= thr
-    (asks are keyed by -price, bids by price). A market order (price None) crosses all."""
+def threshold(side: Side, price: int | None, keys: list[int]) -> int:
+    """Key threshold of an aggressor: it crosses a level of the other side (``keys``) while
+    key >= thr (asks are keyed by -price, bids by price). A market order (price None)
+    crosses all: its threshold is the lowest key (matching never adds a level there)."""
     if price is None:
-        return NEG_INF
+        return keys[0] if keys else 0
     return -price if side is BUY else price
 
 
-def match(eng, book, ev, side, oid, acc, leaves, thr, stp):
+def match(eng: "MatchingEngine", book: Book, ev: list[Event], side: Side, oid: int, acc: Any,
+          leaves: int, thr: int, stp: StpMode) -> int:
     """Trade an aggressor with the other side until it is done or no level crosses.
 
     Returns the aggressor's open quantity (0 also when STP canceled it). Emits one Trade
@@ -90,31 +95,13 @@ def match(eng, book, ev, side, oid, acc, leaves, thr, stp):
             total -= fill
             tid += 1
             seq += 1
-            e = new(Trade)
-            e.symbol = sym
-            e.seq = seq
-            e.trade_id = tid
-            e.price = price
-            e.qty = fill
-            e.aggressor_side = side
-            e.maker_order_id = maker.order_id
-            e.maker_account_id = maker.account_id
-            e.taker_order_id = oid
-            e.taker_account_id = acc
-            e.maker_leaves_qty = ml
-            e.taker_leaves_qty = leaves
-            append(e)
+            append(Trade(sym, seq, tid, price, fill, side, maker.order_id, maker.account_id, oid,
+                         acc, ml, leaves))
             traded = True
         level.total = total
         if total != start:
             seq += 1
-            e = new(BookLevel)
-            e.symbol = sym
-            e.seq = seq
-            e.side = maker_side
-            e.price = price
-            e.qty = total
-            append(e)
+            append(BookLevel(sym, seq, maker_side, price, total))
             if not total:  # drop the level (it is the best one: Book.drop_level, written out)
                 del levels[key]
                 keys.pop()
@@ -133,7 +120,8 @@ def match(eng, book, ev, side, oid, acc, leaves, thr, stp):
     return leaves
 
 
-def self_trade(eng, book, ev, level, maker, oid, acc, side, leaves, stp):
+def self_trade(eng: "MatchingEngine", book: Book, ev: list[Event], level: Level, maker: Order,
+               oid: int, acc: Any, side: Side, leaves: int, stp: StpMode) -> int:
     """The aggressor met its own resting order (always the head of ``level``).
     Apply the STP mode and return the aggressor's new open quantity."""
     sym = book.symbol
@@ -164,13 +152,13 @@ def self_trade(eng, book, ev, level, maker, oid, acc, side, leaves, stp):
     return 0
 
 
-def _close_head(eng, level, maker):
+def _close_head(eng: "MatchingEngine", level: Level, maker: Order) -> None:
     level.orders.popleft()
     del eng.orders[maker.order_id]
     eng.closed.add(maker.order_id)
 
 
-def can_fill(book, side, acc, qty, thr, stp):
+def can_fill(book: Book, side: Side, acc: Any, qty: int, thr: int, stp: StpMode) -> bool:
     """FOK pre-check: could ``qty`` fill completely right now? Counts only what would
     really trade: own orders are skipped under cancel_resting (they would be canceled)
     and end the walk under the other STP modes (the aggressor would be cut there)."""
@@ -195,13 +183,14 @@ def can_fill(book, side, acc, qty, thr, stp):
     return False
 
 
-def run_live(eng, book, ev, order, market):
+def run_live(eng: "MatchingEngine", book: Book, ev: list[Event], order: Order,
+             market: bool) -> None:
     """Execute an accepted order that is not in the book: a new limit/market order, a
     triggered stop, or a re-priced replace. Matches it, then rests or expires the rest."""
     side = order.side
     oid = order.order_id
-    thr = threshold(side, None if market else order.price)
     keys = book.ask_keys if side is BUY else book.bid_keys
+    thr = threshold(side, None if market else order.price, keys)
     leaves = order.leaves
     tif = order.tif
     stp = order.stp or eng.stp_mode
@@ -219,7 +208,8 @@ def run_live(eng, book, ev, order, market):
             total = book.insert(order)
             eng.orders[oid] = order
             book.seq += 1
-            ev.append(BookLevel(book.symbol, book.seq, side, order.price, total))
+            ev.append(BookLevel(book.symbol, book.seq, side, -thr if side is BUY else thr,
+                                total))
             return
         else:
             reason = EXPIRE_IOC if tif is IOC else EXPIRE_FOK
@@ -227,14 +217,14 @@ def run_live(eng, book, ev, order, market):
     eng.closed.add(oid)
 
 
-def _expire(book, ev, order, leaves, reason):
+def _expire(book: Book, ev: list[Event], order: Order, leaves: int, reason: str) -> None:
     order.leaves = 0
     book.seq += 1
     ev.append(Expired(book.symbol, book.seq, order.order_id, order.account_id, order.side,
                       leaves, reason))
 
 
-def run_triggers(eng, book, ev):
+def run_triggers(eng: "MatchingEngine", book: Book, ev: list[Event]) -> None:
     """Enter triggered stops one by one in trigger order; their trades may queue more."""
     queue = book.triggered
     while queue:
