@@ -280,13 +280,15 @@ def check_stale_accepted(*, stale_after: timedelta = DEFAULT_STALE_AFTER, now=No
 # --- (j) balances are sane ----------------------------------------------------------------------
 def check_balances_sane() -> list[str]:
     accounts = (Account.objects.exclude(kind=Account.Kind.EXTERNAL)
-                .filter(Q(cash__lt=F("reserved_cash")) | Q(reserved_cash__lt=0)).order_by("pk"))
+                .filter(Q(cash__lte=F("reserved_cash") - MONEY_TOLERANCE) | Q(reserved_cash__lte=-MONEY_TOLERANCE))
+                .order_by("pk"))
     lines = _capped(
         accounts.values("pk", "user__username", "kind", "cash", "reserved_cash"),
         lambda r: f"{_account(r['pk'], r['user__username'], r['kind'])}: needs cash >= reserved_cash >= 0 but has "
                   f"cash {_money(r['cash'])}, reserved_cash {_money(r['reserved_cash'])}",
     )
-    positions = Position.objects.filter(Q(qty__lt=F("reserved_qty")) | Q(reserved_qty__lt=0)).order_by("pk")
+    positions = Position.objects.filter(Q(qty__lte=F("reserved_qty") - QTY_TOLERANCE)
+                                        | Q(reserved_qty__lte=-QTY_TOLERANCE)).order_by("pk")
     lines += _capped(
         positions.values("pk", "account__user__username", "instrument__symbol", "qty", "reserved_qty"),
         lambda r: f"{_position(r['pk'], r['account__user__username'], r['instrument__symbol'])}: needs qty >= "

@@ -21,6 +21,8 @@ from orders.worker.publish import publish_batch, publish_candles
 log = logging.getLogger("orders.engine")
 
 BATCH_SIZE = 500
+# A read that brings fewer commands than this waits ENGINE_LINGER_MS once for more.
+LINGER_BELOW = 32
 # Seconds between two candle folds while symbols trade (candles are bars of a minute or more).
 CANDLE_PERIOD = 0.25
 
@@ -86,13 +88,24 @@ class EngineWorker:
                 await asyncio.sleep(1)
                 continue
             if entries:
-                await self._process(self._decode(entries[0][1]))
+                await self._process(self._decode(await self._linger(entries[0][1])))
         heartbeat.cancel()
         try:
             await self.redis.delete(heartbeat_key(self.shard, self.shards))
         except (redis.ConnectionError, OSError):
             pass  # Redis may stop first under the supervisor; the key expires anyway
         log.info("engine stopped", extra={"shard": self.shard})
+
+    async def _linger(self, entries: list) -> list:
+        """`entries`, and what arrives within ENGINE_LINGER_MS when they are few."""
+        if len(entries) >= LINGER_BELOW or settings.ENGINE_LINGER_MS <= 0:
+            return entries
+        await asyncio.sleep(settings.ENGINE_LINGER_MS / 1000)
+        try:
+            more = await self.redis.xreadgroup(GROUP, self.consumer, {self.stream: ">"}, count=BATCH_SIZE - len(entries))
+        except (redis.ConnectionError, OSError):
+            return entries  # what was read is pending under this consumer: it is processed now
+        return entries + more[0][1] if more else entries
 
     @staticmethod
     def _freeze_heap() -> None:

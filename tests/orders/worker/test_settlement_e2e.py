@@ -1,4 +1,6 @@
-"""Orders through the services, matched by a real engine process, settled in the database."""
+"""Orders sent over HTTP to a live server, matched by a real engine process, settled in the
+database (one test drives the services directly, to see the reservations while the engine has not
+yet answered)."""
 
 from decimal import Decimal as D
 
@@ -6,9 +8,10 @@ import pytest
 from django.db import transaction
 
 from orders.models import Account, LedgerEntry, Order, Position, Trade
-from orders.services import order_cancel, order_place, order_replace
+from orders.services import order_replace
 from orders.services.ops import instrument_halt, orders_expire_day
 from tests.factories import make_instrument, make_trader
+from tests.http_api import ApiClient
 from tests.processes import wait_for
 
 pytestmark = pytest.mark.slow
@@ -26,18 +29,25 @@ def settled(order: Order, *statuses: str, timeout: float = 20) -> Order:
     return Order.objects.get(pk=order.pk)
 
 
+CLIENTS: dict[int, ApiClient] = {}
+
+
 def place(account, **fields) -> Order:
-    order, created = order_place(account=account, **fields)
-    assert created
-    return order
+    """POST orders/ as the account's trader; the stored order."""
+    status, body = CLIENTS[account.pk].request("POST", "orders/", {"time_in_force": "gtc", **fields})
+    assert status == 201, body
+    return Order.objects.get(pk=body["id"])
 
 
 @pytest.fixture
-def market(engine):
+def market(engine, live_server):
     aapl = make_instrument("AAPL")
     buyer = make_trader("buyer", cash="100000.00")
     seller = make_trader("seller", cash="1000.00", positions={aapl: "50"})
-    return aapl, buyer, seller
+    CLIENTS.clear()
+    CLIENTS.update({account.pk: ApiClient(live_server.url, account) for account in (buyer, seller)})
+    yield aapl, buyer, seller
+    CLIENTS.clear()
 
 
 def test_crossing_limit_orders_settle_cash_positions_fees_and_ledger_to_the_cent(market):
@@ -87,7 +97,14 @@ def test_cancel_releases_the_reservation_and_replace_re_reserves(market):
     buyer.refresh_from_db()
     assert (bid.qty, bid.limit_price, bid.status) == (D("20"), D("98.00"), "new")
     assert buyer.reserved_cash == bid.reserved_cash == D("1960.59")
-    order_cancel(account=buyer, order_id=bid.pk)
+    # Over HTTP: a smaller quantity at the same price keeps priority and re-reserves for 5 lots,
+    # 5 x 98.00 = 490.00 plus 0.147 of fees rounded up.
+    assert CLIENTS[buyer.pk].request("PATCH", f"orders/{bid.pk}/", {"qty": "5"})[0] == 202
+    wait_for(lambda: Order.objects.get(pk=bid.pk).replace_qty is None, 20, "replace confirmed")
+    buyer.refresh_from_db()
+    assert (Order.objects.get(pk=bid.pk).qty, buyer.reserved_cash) == (D("5"), D("490.15"))
+    status, body = CLIENTS[buyer.pk].request("DELETE", f"orders/{bid.pk}/")
+    assert (status, body["status"]) == (202, "pending_cancel")
     assert settled(bid, "canceled").reserved_cash == D("0")
     buyer.refresh_from_db()
     assert (buyer.cash, buyer.reserved_cash) == (D("100000.00"), D("0.00"))
@@ -123,9 +140,10 @@ def test_every_order_type_and_time_in_force_reaches_its_final_state(market):
 def test_halted_symbol_refuses_new_orders_at_once(market):
     aapl, buyer, _ = market
     instrument_halt(instrument=aapl)
-    with pytest.raises(Exception) as refused:
-        order_place(account=buyer, symbol="AAPL", side="buy", type="limit", qty=D("1"), limit_price=D("100.00"))
-    assert refused.value.code == "instrument_halted"
+    status, body = CLIENTS[buyer.pk].request("POST", "orders/", {"symbol": "AAPL", "side": "buy", "type": "limit",
+                                                                  "qty": "1", "limit_price": "100.00",
+                                                                  "time_in_force": "gtc"})
+    assert (status, body["code"]) == (422, "instrument_halted")
     assert Order.objects.get().status == "rejected"
 
 
