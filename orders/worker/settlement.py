@@ -267,6 +267,24 @@ def flush(batch: Batch) -> None:
         txn = f"trade:{trade.instrument_id}:{trade.seq}"
         entries += [LedgerEntry(txn=txn, account_id=a, kind=k, amount=amount, trade=trade) for a, k, amount in legs]
     LedgerEntry.objects.bulk_create(entries)
+    # The orders and the instrument before the accounts and positions: those rows are hot (the web
+    # locks them to reserve for every order), so the batch holds their locks only for its last
+    # statements and the commit.
+    now = timezone.now()
+    dirty = [batch.orders[pk] for pk in sorted(batch.dirty_orders)]
+    for order in dirty:
+        order.updated_at = now
+    write_orders(dirty)
+    instruments = defaultdict(list)  # rows of one shape each: with or without the status
+    for symbol in sorted(batch.dirty_instruments):
+        instrument = batch.instruments[symbol]
+        fields = {"last_price": instrument.last_price, "engine_seq": instrument.engine_seq,
+                  "engine_trade_id": instrument.engine_trade_id}
+        if symbol in batch.status_changed:  # else ops may have halted it during the batch
+            fields["status"] = instrument.status
+        instruments[symbol in batch.status_changed].append((instrument.pk, fields))
+    for rows in instruments.values():
+        update_rows(Instrument, rows)
     # Positions, then accounts, each in key order: the order services lock in the same order
     # (order_place_many), and so do other engine shards, so no two transactions wait on each other.
     if batch.positions:
@@ -289,21 +307,6 @@ def flush(batch: Batch) -> None:
         if cash or reserved:
             accounts.append((account_id, {"cash": F("cash") + cash, "reserved_cash": F("reserved_cash") + reserved}))
     update_rows(Account, accounts)
-    now = timezone.now()
-    dirty = [batch.orders[pk] for pk in sorted(batch.dirty_orders)]
-    for order in dirty:
-        order.updated_at = now
-    write_orders(dirty)
-    instruments = defaultdict(list)  # rows of one shape each: with or without the status
-    for symbol in sorted(batch.dirty_instruments):
-        instrument = batch.instruments[symbol]
-        fields = {"last_price": instrument.last_price, "engine_seq": instrument.engine_seq,
-                  "engine_trade_id": instrument.engine_trade_id}
-        if symbol in batch.status_changed:  # else ops may have halted it during the batch
-            fields["status"] = instrument.status
-        instruments[symbol in batch.status_changed].append((instrument.pk, fields))
-    for rows in instruments.values():
-        update_rows(Instrument, rows)
 
 
 class PositionChanged(Exception):
