@@ -6,9 +6,15 @@ Two workloads of 200,000 commands on one symbol, generated from a fixed seed:
   25% cancels of random live orders; 15% market orders.
 * deep: the same mix, buys priced 9980-10002 and sells 9998-10020 (10,000+ rest).
 
+Three implementations: the engine as compiled by mypyc (``make build-engine``; skipped,
+and said so, when the extension modules are not built), the same engine interpreted from
+its ``.py`` files (the child process installs ``SourceOnly`` before importing it, so the
+extension modules next to the sources are ignored), and the baseline. Each child process
+reports which build it loaded (``orders.engine.COMPILED``) and the parent checks it.
+
 For each workload, 3 runs of each implementation, alternating, each in a fresh process
 that first does a warm-up run on a fresh book; the median commands per second is printed,
-with the ratio engine/baseline and the memory per resting order (tracemalloc: a fresh book
+with the ratios engine/baseline and the memory per resting order (tracemalloc: a fresh book
 holding the workload's final resting orders, minus an empty book, divided by their count;
 meaningless when only a handful rest, as in "thin", where a level's fixed cost dominates).
 
@@ -16,6 +22,8 @@ Run: ``.venv/bin/python bench/engine.py`` (or ``make bench-engine``) from the re
 """
 
 import gc
+import importlib.abc
+import importlib.util
 import json
 import os
 import random
@@ -29,6 +37,33 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+
+class SourceOnly(importlib.abc.MetaPathFinder):
+    """Imports ``orders.engine.*`` from the ``.py`` files even when compiled extension
+    modules sit next to them (the normal path finder prefers the extension module)."""
+
+    PREFIX = "orders.engine."
+
+    def find_spec(self, name, path=None, target=None):
+        if not name.startswith(self.PREFIX):
+            return None
+        source = os.path.join(ROOT, "orders", "engine", name[len(self.PREFIX):] + ".py")
+        if not os.path.isfile(source):
+            return None
+        return importlib.util.spec_from_file_location(name, source)  # a SourceFileLoader
+
+    @classmethod
+    def install(cls):
+        if "orders.engine" in sys.modules:
+            raise RuntimeError("orders.engine is already imported")
+        sys.meta_path.insert(0, cls())
+
+
+# A child measuring the interpreted engine: the finder goes in before the first import.
+if __name__ == "__main__" and sys.argv[1:3] == ["--one", "interpreted"]:
+    SourceOnly.install()
+
+import orders.engine  # noqa: E402
 from bench.baseline_book import BaselineBook  # noqa: E402
 from orders.engine import Cancel, MatchingEngine, NewOrder, OrderType, Side  # noqa: E402
 
@@ -192,11 +227,15 @@ def fill_baseline(resting, base_id):
     return book
 
 
+ENGINES = ("compiled", "interpreted")
+
+
 def measure(impl, name, memory):
-    """One warm-up and one timed run of one implementation on one workload, in a fresh
-    process; with ``memory``, also the bytes per resting order of its final book."""
+    """One warm-up and one timed run of one implementation ("compiled", "interpreted" or
+    "baseline") on one workload, in a fresh process; with ``memory``, also the bytes per
+    resting order of its final book. Reports the engine build this process loaded."""
     workload = generate(name)
-    if impl == "engine":
+    if impl in ENGINES:
         rate, eng = timed(run_engine, engine_commands(workload))
         resting = [(o.side, o.price, o.leaves_qty) for o in eng.open_orders(SYMBOL)]
         fill = fill_engine
@@ -204,47 +243,63 @@ def measure(impl, name, memory):
         rate, book = timed(run_baseline, baseline_commands(workload))
         resting = [(SIDES[o.side], o.price, o.qty) for o in book.open_orders()]
         fill = fill_baseline
-    out = {"rate": rate, "resting": len(resting)}
+    out = {"rate": rate, "resting": len(resting), "compiled": orders.engine.COMPILED}
     if memory:
         out["bytes"] = bytes_per_order(resting, fill)
     return out
 
 
 def run_isolated(impl, name, memory=False):
-    """Every run gets its own interpreter, and engine and baseline runs alternate, so
+    """Every run gets its own interpreter, and the implementations' runs alternate, so
     neither a previous run's heap nor a burst of load on the machine favours one side."""
     args = [sys.executable, os.path.abspath(__file__), "--one", impl, name]
     out = subprocess.run(args + (["--memory"] if memory else []), capture_output=True,
                          text=True, check=True, cwd=ROOT)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if impl in ENGINES and result["compiled"] != (impl == "compiled"):
+        raise RuntimeError(f"the {impl} run loaded the "
+                           f"{'compiled' if result['compiled'] else 'interpreted'} engine")
+    return result
 
 
 def main():
     print(f"matching engine benchmark: {N_COMMANDS:,} commands per workload, seed {SEED};")
     print(f"cmd/s is the median of {RUNS} runs, each after a warm-up, in a fresh process")
-    print(f"{'workload':<9}{'impl':<10}{'cmd/s':>11}{'bytes/order':>13}{'resting':>9}")
+    if orders.engine.COMPILED:
+        impls = ["compiled", "interpreted", "baseline"]
+        print("engine builds: compiled (mypyc extension modules) and interpreted (the .py "
+              "files, extension modules ignored)")
+    else:
+        impls = ["interpreted", "baseline"]
+        print("engine NOT compiled (no extension modules in orders/engine/; make "
+              "build-engine): compiled rows skipped, interpreted engine only")
+    print(f"{'workload':<9}{'impl':<21}{'cmd/s':>11}{'bytes/order':>13}{'resting':>9}")
     results = {}
     for name in WORKLOADS:
-        runs = {"engine": [], "baseline": []}
+        runs = {impl: [] for impl in impls}
         for i in range(RUNS):
-            for impl in runs:
+            for impl in impls:
                 runs[impl].append(run_isolated(impl, name, memory=i == 0))
         figures = {}
         for impl, rs in runs.items():
             figures[impl] = {"rate": statistics.median(r["rate"] for r in rs),
                              "bytes": rs[0]["bytes"], "resting": rs[0]["resting"]}
             f = figures[impl]
+            label = "baseline" if impl == "baseline" else f"engine ({impl})"
             note = "" if f["resting"] >= 1000 else "  (too few resting orders to measure)"
-            print(f"{name:<9}{impl:<10}{f['rate']:>11,.0f}{f['bytes']:>13,.0f}"
+            print(f"{name:<9}{label:<21}{f['rate']:>11,.0f}{f['bytes']:>13,.0f}"
                   f"{f['resting']:>9,}{note}")
-        ratio = figures["engine"]["rate"] / figures["baseline"]["rate"]
-        results[name] = {**figures, "ratio": ratio}
-        print(f"{name:<9}{'ratio':<10}{ratio:>11.2f}   engine/baseline")
-    speed_ok = all(r["ratio"] >= 0.6 for r in results.values())
-    memory_ok = all(r["engine"]["bytes"] <= 300 for r in results.values()
-                    if r["engine"]["resting"] >= 1000)
-    print(f"target ratio >= 0.60 on both workloads: {'met' if speed_ok else 'NOT met'}; "
-          f"target <= 300 bytes per resting order: {'met' if memory_ok else 'NOT met'}")
+        results[name] = figures
+        for impl in impls[:-1]:
+            ratio = figures[impl]["ratio"] = figures[impl]["rate"] / figures["baseline"]["rate"]
+            print(f"{name:<9}{'ratio ' + impl:<21}{ratio:>11.2f}   engine/baseline")
+    for impl in impls[:-1]:
+        speed_ok = all(r[impl]["ratio"] >= 0.6 for r in results.values())
+        memory_ok = all(r[impl]["bytes"] <= 300 for r in results.values()
+                        if r[impl]["resting"] >= 1000)
+        print(f"{impl + ' engine:':<22}target ratio >= 0.60 on both workloads: "
+              f"{'met' if speed_ok else 'NOT met'}; <= 300 bytes per resting order: "
+              f"{'met' if memory_ok else 'NOT met'}")
     return results
 
 

@@ -10,7 +10,7 @@ it with concurrent REST clients, and prints, for one serving topology:
   phase and from the engine's own counters.
 
     .venv/bin/python bench/orders_e2e.py [--seconds 30] [--clients 8] [--rounds 1]
-        [--server daphne|gunicorn|uvicorn] [--workers N] [--threads N] [--lag-rate 500] [--lag-batch 5]
+        [--server daphne|gunicorn|uvicorn|granian] [--workers N] [--threads N] [--lag-rate 500] [--lag-batch 5]
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/tradeapp_bench make bench-orders
 
@@ -217,6 +217,13 @@ def web_command(args, env, sock):
     if args.server == "uvicorn":
         return [[str(BIN / "uvicorn"), "tradeapp.asgi:application", "--host", "127.0.0.1", "--port", port,
                  "--workers", str(workers), "--no-access-log", "--log-level", "warning", "--lifespan", "off"]], {}
+    if args.server == "granian":
+        # Rust HTTP front, Django in one blocking thread per worker process; persistent connections as
+        # under gunicorn.
+        env["DB_CONN_MAX_AGE"] = "60"
+        return [[str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", port,
+                 "--workers", str(workers), "--blocking-threads", str(max(args.threads, 1)), "--runtime-threads", "1",
+                 "--no-ws", "--log-level", "warning", "tradeapp.wsgi:application"]], {}
     # The production settings of gunicorn.conf.py (persistent database connections among them).
     argv = [str(BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"), "--workers", str(workers),
             "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
@@ -307,7 +314,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=30, help="length of each max-throughput phase")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=1, help="interleave bare/single/batch this many times")
-    parser.add_argument("--server", choices=("daphne", "gunicorn", "uvicorn"), default="gunicorn")
+    parser.add_argument("--server", choices=("daphne", "gunicorn", "uvicorn", "granian"), default="gunicorn")
     parser.add_argument("--workers", type=int, default=None, help="web processes (default 3 for gunicorn, else 2)")
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread when > 1)")
     parser.add_argument("--lag-rate", type=float, default=500, help="orders/s offered in the lag phase (0: skip)")
@@ -319,7 +326,7 @@ def main():
     parser.add_argument("--port", type=int, default=8791)
     args = parser.parse_args()
     if args.workers is None:
-        args.workers = 3 if args.server == "gunicorn" else 2
+        args.workers = 3 if args.server in ("gunicorn", "granian") else 2
 
     (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop the servers (finally below)

@@ -6,17 +6,19 @@ symbol, or owned by another account than the one the command names. A replace ke
 priority only when the price is unchanged and the quantity does not grow.
 """
 
+from typing import Final
+
 from .book import clone
 from .rejects import unknown_symbol
 from .events import BookLevel, Canceled, CancelRejected, Expired, Replaced
 from .matching import run_live, run_triggers
 from .types import CancelReason, ExpireReason, OrderType, RejectReason, Side, TimeInForce
 
-USER = CancelReason.USER
-BUY = Side.BUY
-DAY = TimeInForce.DAY
-STOP = OrderType.STOP
-R = RejectReason
+USER: Final = CancelReason.USER
+BUY: Final = Side.BUY
+DAY: Final = TimeInForce.DAY
+STOP: Final = OrderType.STOP
+R: Final = RejectReason
 
 
 def _find(eng, c, request):

@@ -16,13 +16,13 @@ Layout, chosen for speed and memory (see docs/engine.md for the figures):
 from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from .types import OrderType, Side, StpMode, TimeInForce
 
-BUY = Side.BUY
-SELL = Side.SELL
-SPARE_LEVELS = 64
+BUY: Final = Side.BUY
+SELL: Final = Side.SELL
+SPARE_LEVELS: Final = 64
 
 
 class Order:

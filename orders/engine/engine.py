@@ -10,6 +10,7 @@ seen in its lifetime, open or closed, is *ignored*: ``apply`` returns ``[]``, ch
 nothing and uses no sequence number, so a redelivered command is harmless.
 """
 
+from types import FunctionType
 from typing import Any
 
 from . import amend, entry
@@ -42,7 +43,8 @@ class MatchingEngine:
 
     def apply(self, command: Any) -> list[Event]:
         """Apply one command, return its events in order. The work is done in entry.py,
-        where the NewOrder and Cancel hot paths are written out."""
+        where the NewOrder and Cancel hot paths are written out. (Interpreted, this
+        method is replaced by ``entry.apply`` itself: see the end of the module.)"""
         return entry.apply(self, command)
 
     def _dispatch(self, command):
@@ -136,6 +138,12 @@ class MatchingEngine:
         status = TradingStatus.HALTED if halted else TradingStatus.TRADING
         return [StatusChanged(book.symbol, book.seq, status)]
 
+
+# Interpreted, ``entry.apply`` is a plain function and binds as the method itself, which
+# saves a Python frame per command (~4%). Compiled, it is a native function that does not
+# bind (and the compiled class cannot be changed), so the method above stays.
+if isinstance(entry.apply, FunctionType):
+    setattr(MatchingEngine, "apply", entry.apply)
 
 _HANDLERS = {
     Cancel: amend.cancel,  # normally taken directly by apply

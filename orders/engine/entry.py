@@ -6,14 +6,15 @@ and sends every other NewOrder through ``validate`` and the generic ``run_live``
 the cancel of a resting order is written out here and every other Cancel goes to
 ``amend.cancel``. Both paths give the same events; the property tests drive both.
 
-Why the unusual style: on CPython 3.11, instantiating a class costs ~100 ns of call
-overhead before its ``__init__`` does anything, so the hot path builds events and
-resting orders with ``object.__new__`` and direct slot stores (about 40% cheaper), and
-keeps enum members in module constants (an ``Enum.MEMBER`` lookup costs ~60 ns).
+Why the unusual style: on CPython 3.11 each Python frame costs about as much as a dozen
+simple bytecodes, so the hot paths are written out in one function, and enum members are
+kept in module constants (an ``Enum.MEMBER`` lookup costs ~60 ns). Events are built with
+their constructors, which mypyc turns into native calls when the engine is compiled
+(``orders/build_engine.py``); interpreted, each is a Python frame (docs/engine.md).
 """
 
 from bisect import insort
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .amend import cancel
 from .book import Level, Order, make_order
@@ -27,18 +28,18 @@ from .types import (CancelReason, ExpireReason, OrderType, RejectReason, Side, S
 if TYPE_CHECKING:
     from .engine import MatchingEngine
 
-BUY = Side.BUY
-SELL = Side.SELL
-LIMIT = OrderType.LIMIT
-MARKET = OrderType.MARKET
-STOP = OrderType.STOP
-STOP_LIMIT = OrderType.STOP_LIMIT
-GTC = TimeInForce.GTC
-DAY = TimeInForce.DAY
-FOK = TimeInForce.FOK
-EXPIRE_MARKET = ExpireReason.MARKET
-USER = CancelReason.USER
-R = RejectReason
+BUY: Final = Side.BUY
+SELL: Final = Side.SELL
+LIMIT: Final = OrderType.LIMIT
+MARKET: Final = OrderType.MARKET
+STOP: Final = OrderType.STOP
+STOP_LIMIT: Final = OrderType.STOP_LIMIT
+GTC: Final = TimeInForce.GTC
+DAY: Final = TimeInForce.DAY
+FOK: Final = TimeInForce.FOK
+EXPIRE_MARKET: Final = ExpireReason.MARKET
+USER: Final = CancelReason.USER
+R: Final = RejectReason
 
 
 def _coerce(enum, value):
@@ -58,8 +59,8 @@ def _positive_int(value):
 def apply(eng: "MatchingEngine", c: Any) -> list[Event]:
     """``MatchingEngine.apply``: the NewOrder and Cancel fast paths inline, others dispatched.
 
-    Defined here and bound as the engine's method so the hot paths are a single Python
-    frame: on CPython 3.11 each frame costs about as much as a dozen simple bytecodes.
+    Interpreted, it is bound as the engine's method itself (engine.py), so the hot paths
+    are a single Python frame; compiled, ``MatchingEngine.apply`` calls it.
     """
     kind = type(c)
     if kind is not NewOrder:

@@ -5,26 +5,26 @@ methods, so the hot loop in ``match`` works on local variables only (attribute a
 global look-ups are what a pure-Python matcher spends its time on).
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .book import SPARE_LEVELS, Book, Level, Order, StopOrder
 from .events import BookLevel, Canceled, Event, Expired, StopTriggered, Trade
 from .types import CancelReason, ExpireReason, OrderType, Side, StpMode, TimeInForce
 
-BUY = Side.BUY
-SELL = Side.SELL
-STOP = OrderType.STOP
-GTC = TimeInForce.GTC
-DAY = TimeInForce.DAY
-IOC = TimeInForce.IOC
-FOK = TimeInForce.FOK
-CANCEL_RESTING = StpMode.CANCEL_RESTING
-CANCEL_BOTH = StpMode.CANCEL_BOTH
-DECREMENT = StpMode.DECREMENT
-SELF_TRADE = CancelReason.SELF_TRADE
-EXPIRE_FOK = ExpireReason.FOK
-EXPIRE_IOC = ExpireReason.IOC
-EXPIRE_MARKET = ExpireReason.MARKET
+BUY: Final = Side.BUY
+SELL: Final = Side.SELL
+STOP: Final = OrderType.STOP
+GTC: Final = TimeInForce.GTC
+DAY: Final = TimeInForce.DAY
+IOC: Final = TimeInForce.IOC
+FOK: Final = TimeInForce.FOK
+CANCEL_RESTING: Final = StpMode.CANCEL_RESTING
+CANCEL_BOTH: Final = StpMode.CANCEL_BOTH
+DECREMENT: Final = StpMode.DECREMENT
+SELF_TRADE: Final = CancelReason.SELF_TRADE
+EXPIRE_FOK: Final = ExpireReason.FOK
+EXPIRE_IOC: Final = ExpireReason.IOC
+EXPIRE_MARKET: Final = ExpireReason.MARKET
 
 if TYPE_CHECKING:
     from .engine import MatchingEngine

@@ -6,13 +6,15 @@ emitted; inconsistent input (a crossed book, a duplicate id, an order that canno
 raises ``RestoreError`` because it means the system of record is wrong.
 """
 
+from typing import Final
+
 from .book import Book, StopOrder, make_order
 from .commands import OpenOrder
 from .types import OrderType, Side, StpMode, TimeInForce
 
-LIMIT = OrderType.LIMIT
-STOP = OrderType.STOP
-STOP_LIMIT = OrderType.STOP_LIMIT
+LIMIT: Final = OrderType.LIMIT
+STOP: Final = OrderType.STOP
+STOP_LIMIT: Final = OrderType.STOP_LIMIT
 RESTING_TIF = (TimeInForce.GTC, TimeInForce.DAY)
 
 
