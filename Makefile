@@ -36,13 +36,19 @@ test: $(VENV)/.test-deps
 lint-imports: $(VENV)/.test-deps
 	$(VENV)/bin/lint-imports
 
-# Compile the matching engine with mypyc (pinned in requirements.txt), in place. Not
-# strict: a failed build says so and the engine runs interpreted (`make run` goes on).
-build-engine: $(VENV)/.run-deps
+# Compile the matching engine with mypyc (pinned in requirements.txt), in place, when its
+# source changed. Not strict: a failed build says so and the engine runs interpreted
+# (`make run` goes on).
+ENGINE_SOURCES := $(wildcard orders/engine/*.py) orders/build_engine.py
+$(VENV)/.engine-built: $(ENGINE_SOURCES) $(VENV)/.run-deps
 	$(PY) -m orders.build_engine
+	touch $@
+
+build-engine: $(VENV)/.engine-built
 
 clean-engine:
 	$(PY) -m orders.build_engine --clean
+	rm -f $(VENV)/.engine-built
 
 # Compiled engine, interpreted engine and baseline in the same run.
 bench-engine: build-engine
