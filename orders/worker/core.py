@@ -71,6 +71,7 @@ class EngineCore:
         self.shard, self.shards = shard, shards
         self.engine = eng.MatchingEngine()
         self.codecs: dict[str, Codec] = {}
+        self.house_id: int | None = None  # the fee account, found by the first batch with a trade
 
     # --- recovery --------------------------------------------------------------
     def owns(self, symbol: str) -> bool:
@@ -80,6 +81,7 @@ class EngineCore:
         """Rebuild every book of this shard from the open orders in the database."""
         self.engine = eng.MatchingEngine()
         self.codecs = {}
+        self.house_id = None
         for instrument in Instrument.objects.all():
             if self.owns(instrument.symbol):
                 self._restore(instrument)
@@ -124,7 +126,7 @@ class EngineCore:
             for symbol, instrument in instruments.items():
                 if symbol not in self.codecs and self.owns(symbol):
                     self._restore(instrument)
-            batch = Batch(orders={}, instruments=instruments)
+            batch = Batch(orders={}, instruments=instruments, house_id=self.house_id)
             ids = [c["order_id"] for c in commands if isinstance(c.get("order_id"), int)]
             batch.orders = self._lock_orders(ids, batch)
             events, lags = [], []
@@ -145,6 +147,7 @@ class EngineCore:
                     events.extend(produced)
             self._apply_events(batch, waiting)
             flush(batch)
+        self.house_id = batch.house_id  # committed: it exists
         return BatchResult(batch.updates, events, {e.symbol for e in events if e.seq}, lags)
 
     @staticmethod

@@ -59,7 +59,7 @@ class Batch:
     positions_read: dict[tuple[int, int], tuple[Decimal, Decimal, Decimal]] = field(default_factory=dict)
 
     def house(self) -> int:
-        """The fee account's id, looked up once per batch."""
+        """The fee account's id, looked up once (the core keeps it from batch to batch)."""
         if self.house_id is None:
             self.house_id = account_system(kind=Account.Kind.HOUSE).pk
         return self.house_id

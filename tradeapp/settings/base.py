@@ -220,7 +220,7 @@ ENGINE_SHARDS = int(os.environ.get("ENGINE_SHARDS", "1"))
 # When a read of the bus brings only a few commands, the engine waits this long once for more:
 # each batch's transaction costs a fixed ~4 ms of CPU (a dozen statements), so batching more
 # orders per transaction frees CPU for everything else on the machine. 0: no wait.
-ENGINE_LINGER_MS = float(os.environ.get("ENGINE_LINGER_MS", "10"))
+ENGINE_LINGER_MS = float(os.environ.get("ENGINE_LINGER_MS", "3"))
 # A market buy reserves cash at the reference price plus this fraction, and never trades above it.
 MARKET_ORDER_COLLAR = os.environ.get("MARKET_ORDER_COLLAR", "0.05")
 # DAY orders expire at this UTC time (HH:MM) each day.
