@@ -10,7 +10,7 @@ it with concurrent REST clients, and prints, for one serving topology:
   phase and from the engine's own counters.
 
     .venv/bin/python bench/orders_e2e.py [--seconds 30] [--clients 8] [--rounds 1]
-        [--server daphne|gunicorn|uvicorn|granian] [--workers N] [--threads N] [--lag-rate 500] [--lag-batch 5]
+        [--server granian|daphne|uvicorn] [--workers N] [--lag-rate 500] [--lag-batch 5]
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/tradeapp_bench make bench-orders
 
@@ -89,10 +89,11 @@ def tree_cpu(pids) -> float:
     return total
 
 
-def named_cpu(names) -> float:
-    """CPU seconds used so far by every process whose command name is one of `names` (PostgreSQL's
-    backends, redis-server), whoever started them."""
-    total = 0.0
+def named_cpu(name: str) -> float:
+    """CPU seconds used so far by the servers whose command name is `name` (PostgreSQL, redis-server),
+    whoever started them: each top process (its parent has another name), its live children, and the
+    children it already reaped (cutime/cstime), so that backends which exit still count."""
+    stats = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -100,18 +101,23 @@ def named_cpu(names) -> float:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
-        if name in names or name.startswith(names):
-            fields = stat[stat.rindex(")") + 2:].split()
-            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
-    return total
+        fields = stat[stat.rindex(")") + 2:].split()
+        stats[int(entry)] = (stat[stat.index("(") + 1:stat.rindex(")")], int(fields[1]), fields)
+    total = 0
+    for pid, (comm, ppid, fields) in stats.items():
+        if comm != name:
+            continue
+        total += int(fields[11]) + int(fields[12])
+        if stats.get(ppid, ("",))[0] != name:  # a top process: add what its exited children used
+            total += int(fields[13]) + int(fields[14])
+    return total / CLK_TCK
 
 
 def cpu_snapshot(webs, engine) -> dict[str, float]:
     """CPU seconds so far of each part of the stack: web, engine, PostgreSQL, Redis, and this client."""
     own = os.times()
     return {"web": tree_cpu([w.pid for w in webs]), "engine": tree_cpu([engine.pid]),
-            "postgres": named_cpu(("postgres",)), "redis": named_cpu(("redis-server",)),
+            "postgres": named_cpu("postgres"), "redis": named_cpu("redis-server"),
             "client": own.user + own.system}
 
 
@@ -217,19 +223,11 @@ def web_command(args, env, sock):
     if args.server == "uvicorn":
         return [[str(BIN / "uvicorn"), "tradeapp.asgi:application", "--host", "127.0.0.1", "--port", port,
                  "--workers", str(workers), "--no-access-log", "--log-level", "warning", "--lifespan", "off"]], {}
-    if args.server == "granian":
-        # Rust HTTP front, Django in one blocking thread per worker process; persistent connections as
-        # under gunicorn.
-        env["DB_CONN_MAX_AGE"] = "60"
-        return [[str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", port,
-                 "--workers", str(workers), "--blocking-threads", str(max(args.threads, 1)), "--runtime-threads", "1",
-                 "--no-ws", "--log-level", "warning", "tradeapp.wsgi:application"]], {}
-    # The production settings of gunicorn.conf.py (persistent database connections among them).
-    argv = [str(BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"), "--workers", str(workers),
-            "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
-    if args.threads > 1:
-        argv += ["--worker-class", "gthread", "--threads", str(args.threads)]
-    return [argv + ["tradeapp.wsgi:application"]], {}
+    # granian: the production launcher's command line (tradeapp/http_server.py).
+    from tradeapp.http_server import http_server_argv
+
+    env.setdefault("DB_CONN_MAX_AGE", "60")
+    return [http_server_argv(bind=f"127.0.0.1:{port}", workers=workers)], {}
 
 
 def setup_database(env, traders):
@@ -314,9 +312,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=30, help="length of each max-throughput phase")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=1, help="interleave bare/single/batch this many times")
-    parser.add_argument("--server", choices=("daphne", "gunicorn", "uvicorn", "granian"), default="gunicorn")
-    parser.add_argument("--workers", type=int, default=None, help="web processes (default 3 for gunicorn, else 2)")
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread when > 1)")
+    parser.add_argument("--server", choices=("granian", "daphne", "uvicorn"), default="granian")
+    parser.add_argument("--workers", type=int, default=None, help="web processes (default 3 for granian, else 2)")
     parser.add_argument("--lag-rate", type=float, default=500, help="orders/s offered in the lag phase (0: skip)")
     parser.add_argument("--lag-seconds", type=float, default=20)
     parser.add_argument("--lag-batch", type=int, default=5,
@@ -326,7 +323,7 @@ def main():
     parser.add_argument("--port", type=int, default=8791)
     args = parser.parse_args()
     if args.workers is None:
-        args.workers = 3 if args.server in ("gunicorn", "granian") else 2
+        args.workers = 3 if args.server == "granian" else 2
 
     (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop the servers (finally below)
@@ -360,7 +357,7 @@ def main():
     commands, extra = web_command(args, env, sock)
     webs = [start(env, argv, f"web{i}", **extra) for i, argv in enumerate(commands)]
     engine = start(env, [PY, "manage.py", "run_engine"], "engine")
-    topology = f"{args.server} x{args.workers}" + (f" ({args.threads} threads)" if args.threads > 1 else "")
+    topology = f"{args.server} x{args.workers}"
     print(f"# {topology}, {database}, {args.clients} clients (one trader each), {args.seconds:.0f} s per phase, "
           f"{args.rounds} round(s), {os.cpu_count()} cores, load average at start "
           f"{os.getloadavg()[0]:.2f}", flush=True)

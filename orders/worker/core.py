@@ -2,7 +2,7 @@
 the engine, and settles each batch in one transaction. Runs in one thread only."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
@@ -11,6 +11,7 @@ from marketdata.models import Instrument
 from orders import engine as eng
 from orders.bus import shard_for
 from orders.models import Order
+from orders.worker.publish import BOOK_DEPTH
 from orders.worker.settlement import Batch, OrderUpdate, _close, apply_event, flush
 
 log = logging.getLogger("orders.engine")
@@ -64,6 +65,9 @@ class BatchResult:
     events: list
     symbols: set[str]
     lags: list[float]
+    # symbol -> (L1, L2 to BOOK_DEPTH) as this batch left the book: the publisher runs while the
+    # next batch already changes the books, so it must not read them itself.
+    books: dict[str, tuple] = field(default_factory=dict)
 
 
 class EngineCore:
@@ -148,7 +152,9 @@ class EngineCore:
             self._apply_events(batch, waiting)
             flush(batch)
         self.house_id = batch.house_id  # committed: it exists
-        return BatchResult(batch.updates, events, {e.symbol for e in events if e.seq}, lags)
+        symbols = {e.symbol for e in events if e.seq and e.symbol in self.codecs}
+        books = {s: (self.engine.l1(s), self.engine.l2(s, BOOK_DEPTH)) for s in symbols}
+        return BatchResult(batch.updates, events, symbols, lags, books)
 
     @staticmethod
     def _fresh_new(command: dict, batch: Batch, touched: set[int]) -> bool:

@@ -148,7 +148,7 @@ async def _publish(core, result, redis_client) -> None:
     now = utc_iso()
     by_symbol: dict[str, list] = defaultdict(list)
     for event in result.events:
-        if event.seq and event.symbol in core.codecs:
+        if event.symbol in result.books:
             by_symbol[event.symbol].append(event)
     rows = {u.fill["trade_seq"]: u.fill["trade"] for u in result.updates if u.fill}
 
@@ -166,7 +166,8 @@ async def _publish(core, result, redis_client) -> None:
                 trades.append(_trade(grid, event, rows[event.seq]))
         if trades:
             message["trades"] = trades
-        quote = _quote(grid, core.engine.l1(symbol))
+        l1, l2 = result.books[symbol]
+        quote = _quote(grid, l1)
         values = tuple(quote.values())
         if pub.quotes.get(symbol) != values:
             quote["ts"] = now
@@ -175,7 +176,6 @@ async def _publish(core, result, redis_client) -> None:
             pub.quotes[symbol] = values
         reset = symbol not in pub.synced
         if reset or changes:
-            l2 = core.engine.l2(symbol, BOOK_DEPTH)
             bids, asks = _levels(grid, l2.bids), _levels(grid, l2.asks)
             snapshot = dumps({"bids": bids, "asks": asks, "ts": now})
             if reset:
@@ -201,7 +201,7 @@ async def _publish(core, result, redis_client) -> None:
             pub.quotes.pop(symbol, None)
     if result.updates:
         pipe = redis_client.pipeline(transaction=False)
-        for account_id, items in (await _order_updates(result.updates)).items():
+        for account_id, items in order_update_payloads(result.updates).items():
             pipe.publish(account_channel(account_id),
                          dumps({"type": ORDER_UPDATES, "account_id": account_id, "updates": items}))
         try:
@@ -228,20 +228,16 @@ async def publish_candles(core, symbols: list[str], redis_client) -> None:
         log.warning("candles not published", exc_info=True)
 
 
-def order_payload(order) -> dict:
-    from orders.api.serializers import OrderSerializer
-
-    return dict(OrderSerializer(order).data)
-
-
 def order_update_payloads(updates) -> dict[int, list[dict]]:
-    """{account id: [{event, order, fill?}, ...]} in batch order. Runs in the database thread."""
+    """{account id: [{event, order, fill?}, ...]} in batch order. Formatting only: the batch loaded
+    every order with its instrument, so this runs on the event loop and touches no database."""
     from orders.api.formatting import format_cash, format_price, format_qty
+    from orders.api.serializers import order_json
 
     out: dict[int, list[dict]] = defaultdict(list)
     for update in updates:
         order = update.order
-        item = {"event": update.event, "order": order_payload(order)}
+        item = {"event": update.event, "order": order_json(order)}
         if update.fill is not None:
             fill, instrument = update.fill, order.instrument
             item["fill"] = {"trade_id": fill["trade"].pk, "price": format_price(fill["price"], instrument),
@@ -249,10 +245,6 @@ def order_update_payloads(updates) -> dict[int, list[dict]]:
                             "fee": format_cash(fill["fee"])}
         out[order.account_id].append(item)
     return out
-
-
-async def _order_updates(updates) -> dict[int, list[dict]]:
-    return await sync_to_async(order_update_payloads, thread_sensitive=True)(updates)
 
 
 def candle_updates(pub: Publisher, core, symbols: list[str]) -> dict[str, list[dict]]:

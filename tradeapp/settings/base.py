@@ -110,7 +110,7 @@ STORAGES = {
 
 # --- Database ---------------------------------------------------------------
 # Seconds a web process keeps its database connection between requests (0: one per request).
-# Set for the WSGI server (gunicorn.conf.py sets 60): PostgreSQL forks a backend for every new
+# Set for the WSGI server (tradeapp/http_server.py sets 60): PostgreSQL forks a backend for every new
 # connection, which halved the request rate. Leave 0 under ASGI (Daphne), where Django opens the
 # connection in a per-request thread and so could never reuse it.
 DB_CONN_MAX_AGE = int(os.environ.get("DB_CONN_MAX_AGE", "0"))
