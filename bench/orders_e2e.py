@@ -67,9 +67,9 @@ def wait_http(port, path="/healthz", timeout=60):
     raise SystemExit(f"server on {port} did not come up (see var/bench/web*.log)")
 
 
-def tree_cpu(pids) -> float:
-    """CPU seconds (user + system) used so far by these processes and all their descendants."""
-    children, times = {}, {}
+def processes() -> dict[int, tuple[str, int, list[str]]]:
+    """{pid: (command name, parent pid, the /proc stat fields after the name)} of every process."""
+    found = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -78,37 +78,36 @@ def tree_cpu(pids) -> float:
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2:].split()
-        pid = int(entry)
-        children.setdefault(int(fields[1]), []).append(pid)
-        times[pid] = (int(fields[11]) + int(fields[12])) / CLK_TCK
-    total, todo = 0.0, list(pids)
+        found[int(entry)] = (stat[stat.index("(") + 1:stat.rindex(")")], int(fields[1]), fields)
+    return found
+
+
+def tree_cpu(pids) -> float:
+    """CPU seconds (user + system) used so far by these processes and all their descendants."""
+    children = {}
+    found = processes()
+    for pid, (_, ppid, _) in found.items():
+        children.setdefault(ppid, []).append(pid)
+    total, todo = 0, list(pids)
     while todo:
         pid = todo.pop()
-        total += times.get(pid, 0.0)
+        if pid in found:
+            fields = found[pid][2]
+            total += int(fields[11]) + int(fields[12])
         todo.extend(children.get(pid, ()))
-    return total
+    return total / CLK_TCK
 
 
 def named_cpu(name: str) -> float:
     """CPU seconds used so far by the servers whose command name is `name` (PostgreSQL, redis-server),
     whoever started them: each top process (its parent has another name), its live children, and the
     children it already reaped (cutime/cstime), so that backends which exit still count."""
-    stats = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        stats[int(entry)] = (stat[stat.index("(") + 1:stat.rindex(")")], int(fields[1]), fields)
-    total = 0
-    for pid, (comm, ppid, fields) in stats.items():
+    found, total = processes(), 0
+    for comm, ppid, fields in found.values():
         if comm != name:
             continue
         total += int(fields[11]) + int(fields[12])
-        if stats.get(ppid, ("",))[0] != name:  # a top process: add what its exited children used
+        if found.get(ppid, ("",))[0] != name:  # a top process: add what its exited children used
             total += int(fields[13]) + int(fields[14])
     return total / CLK_TCK
 
