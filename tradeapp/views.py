@@ -1,3 +1,6 @@
+import hmac
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -23,6 +26,16 @@ def readyz(request: HttpRequest) -> JsonResponse:
 @require_GET
 @never_cache
 def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text; the venue's internals are not public (see METRICS_TOKEN)."""
+    token = settings.METRICS_TOKEN
+    if token:
+        sent = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if not hmac.compare_digest(sent.encode(), token.encode()):
+            response = HttpResponse("A valid metrics token is required.\n", status=401, content_type="text/plain")
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+            return response
+    elif settings.METRICS_REQUIRE_TOKEN:
+        return HttpResponse("Set METRICS_TOKEN to serve metrics.\n", status=403, content_type="text/plain")
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
 
 

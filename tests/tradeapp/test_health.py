@@ -51,6 +51,21 @@ def test_metrics_endpoint_speaks_prometheus(client):
     assert b"python_info" in response.content
 
 
+def test_metrics_with_a_token_set_answer_only_that_bearer_token(client, settings):
+    settings.METRICS_TOKEN = "scrape-me"
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-me-too").status_code == 401
+    response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-me")
+    assert (response.status_code, b"python_info" in response.content) == (200, True)
+
+
+def test_metrics_without_a_token_are_closed_where_one_is_required(client, settings):
+    settings.METRICS_TOKEN, settings.METRICS_REQUIRE_TOKEN = "", True
+    response = client.get("/metrics")
+    assert (response.status_code, b"python_info" in response.content) == (403, False)
+
+
 @pytest.mark.django_db
 def test_home_login_and_admin_pages_render(client):
     assert client.get("/").status_code == 200

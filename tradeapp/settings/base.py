@@ -36,6 +36,10 @@ EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
 REDIS_URL = os.environ.get("REDIS_URL") or f"unix://{EMBEDDED_REDIS_SOCKET}"
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` when set; unset, it is open in
+# development and closed (403) in production (METRICS_REQUIRE_TOKEN).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_REQUIRE_TOKEN = False
 LOG_JSON = env_bool("LOG_JSON", True)
 
 # --- Core -------------------------------------------------------------------

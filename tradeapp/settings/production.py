@@ -9,6 +9,7 @@ if not SECRET_KEY:  # noqa: F405
     raise ImproperlyConfigured("SECRET_KEY must be set in the environment in production.")
 
 DEBUG = False
+METRICS_REQUIRE_TOKEN = True  # Prometheus scrapes with METRICS_TOKEN; without one /metrics stays closed
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
