@@ -32,6 +32,9 @@ def test_the_swagger_ui_page_renders():
     response = APIClient().get("/api/docs/")
     assert response.status_code == 200
     assert b"swagger-ui" in response.content and b"/api/schema/" in response.content
+    # Its assets come from the venue's own static files, never from a CDN.
+    assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in response.content
+    assert b"cdn.jsdelivr.net" not in response.content and b"unpkg.com" not in response.content
 
 
 def test_the_schema_generates_without_warnings(tmp_path):
