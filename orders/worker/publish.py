@@ -212,8 +212,8 @@ async def _publish(core, result, redis_client) -> None:
 
 async def publish_candles(core, symbols: list[str], redis_client) -> None:
     """Fold the committed trades of `symbols` into their candles and publish the changed ones.
-    The worker calls it on a timer, not after every batch: a candle is a bar of a minute or
-    more, and folding cost about a quarter of the engine's CPU when it ran for every batch.
+    The worker calls it on a timer (CANDLE_PERIOD), not after every batch: a candle is a bar of
+    a minute or more, and folding cost about a quarter of the engine's CPU when it ran for every batch.
     Never raises."""
     try:
         candles = await _candles(publisher_for(core), core, symbols)
