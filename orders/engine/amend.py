@@ -90,25 +90,7 @@ def cancel(eng, c):
     leaves = order.leaves
     side = order.side
     price = order.price
-    if side is BUY:
-        levels, keys, key = book.bid_levels, book.bid_keys, price
-    else:
-        levels, keys, key = book.ask_levels, book.ask_keys, -price
-    level = levels[key]
-    total = level.total = level.total - leaves
-    order.leaves = 0
-    if not total:
-        book.drop_level(levels, keys, key)
-    else:
-        queue = level.orders
-        if queue[0] is order:
-            queue.popleft()
-        elif queue[-1] is order:
-            queue.pop()
-        else:
-            dead = level.dead = level.dead + 1
-            if dead > 48 and dead * 3 > len(queue) * 2:
-                book.compact(level)  # as Book.mark_dead, written out
+    total = book.unlink(order)
     sym = book.symbol
     seq = book.seq + 1
     ev.append(Canceled(sym, seq, oid, order.account_id, side, leaves, 0, USER))

@@ -43,7 +43,7 @@ class MatchingEngine:
 
     def apply(self, command: Any) -> list[Event]:
         """Apply one command, return its events in order. The work is done in entry.py,
-        where the NewOrder and Cancel hot paths are written out. (Interpreted, this
+        where the NewOrder and Cancel hot paths are. (Interpreted, this
         method is replaced by ``entry.apply`` itself: see the end of the module.)"""
         return entry.apply(self, command)
 

@@ -7,17 +7,17 @@ the cancel of a resting order is written out here and every other Cancel goes to
 ``amend.cancel``. Both paths give the same events; the property tests drive both.
 
 Why the unusual style: on CPython 3.11 each Python frame costs about as much as a dozen
-simple bytecodes, so the hot paths are written out in one function, and enum members are
-kept in module constants (an ``Enum.MEMBER`` lookup costs ~60 ns). Events are built with
-their constructors, which mypyc turns into native calls when the engine is compiled
-(``orders/build_engine.py``); interpreted, each is a Python frame (docs/engine.md).
+simple bytecodes, so the hot paths sit in one function, and enum members are kept in
+``Final`` module constants (an ``Enum.MEMBER`` lookup costs ~60 ns; compiled, a constant is a
+C static). The book's own operations (``new_level``, ``unlink``, ``drop_level``) are called,
+not copied: compiled with mypyc (``orders/build_engine.py``), the build the speed target is
+measured on, those calls are native and cost next to nothing (docs/engine.md).
 """
 
-from bisect import insort
 from typing import TYPE_CHECKING, Any, Final
 
 from .amend import cancel
-from .book import Level, Order, make_order
+from .book import Order, make_order
 from .commands import Cancel, NewOrder
 from .events import Accepted, BookLevel, Canceled, Event, Expired
 from .matching import match, run_live, run_triggers
@@ -83,27 +83,10 @@ def apply(eng: "MatchingEngine", c: Any) -> list[Event]:
         del eng.orders[oid]
         eng.closed.add(oid)
         leaves = order.leaves
-        order.leaves = 0
-        level = order.level
-        total = level.total = level.total - leaves
         # typed Any: the NewOrder path below reuses these names for unchecked command fields
         side: Any = order.side
-        price: Any = level.price  # the order's price
-        if not total:
-            if side is BUY:
-                book.drop_level(book.bid_levels, book.bid_keys, price)
-            else:
-                book.drop_level(book.ask_levels, book.ask_keys, -price)
-        else:
-            queue = level.orders
-            if queue[0] is order:
-                queue.popleft()
-            elif queue[-1] is order:
-                queue.pop()
-            else:
-                dead = level.dead = level.dead + 1
-                if dead > 48 and dead * 3 > len(queue) * 2:
-                    book.compact(level)  # as Book.mark_dead, written out
+        price: Any = order.price
+        total = book.unlink(order)
         sym: Any = book.symbol
         seq = book.seq + 1
         book.seq = seq + 1
@@ -189,19 +172,8 @@ def apply(eng: "MatchingEngine", c: Any) -> list[Event]:
     key = -thr
     levels = book.bid_levels if side is BUY else book.ask_levels
     lv = levels.get(key)
-    if lv is None:  # Book.new_level, written out
-        spare = book.spare
-        if spare:
-            lv = spare.pop()
-            lv.price = price
-        else:
-            lv = Level(price)
-        levels[key] = lv
-        keys = book.bid_keys if side is BUY else book.ask_keys
-        if not keys or key > keys[-1]:
-            keys.append(key)
-        else:
-            insort(keys, key)
+    if lv is None:
+        lv = book.new_level(levels, book.bid_keys if side is BUY else book.ask_keys, key, price)
     o.level = lv
     lv.orders.append(o)
     total = lv.total = lv.total + leaves

@@ -7,7 +7,7 @@ global look-ups are what a pure-Python matcher spends its time on).
 
 from typing import TYPE_CHECKING, Any, Final
 
-from .book import SPARE_LEVELS, Book, Level, Order, StopOrder
+from .book import Book, Level, Order
 from .events import BookLevel, Canceled, Event, Expired, StopTriggered, Trade
 from .types import CancelReason, ExpireReason, OrderType, Side, StpMode, TimeInForce
 
@@ -102,15 +102,8 @@ def match(eng: "MatchingEngine", book: Book, ev: list[Event], side: Side, oid: i
         if total != start:
             seq += 1
             append(BookLevel(sym, seq, maker_side, price, total))
-            if not total:  # drop the level (it is the best one: Book.drop_level, written out)
-                del levels[key]
-                keys.pop()
-                spare = book.spare
-                if len(spare) < SPARE_LEVELS:
-                    if level.orders:  # dead entries left behind by lazy cancels
-                        level.orders.clear()
-                        level.dead = 0
-                    spare.append(level)
+            if not total:
+                book.drop_level(levels, keys, key)
         if traded:
             book.last = price
             if book.stops:
