@@ -7,19 +7,16 @@ Playwright's own browser downloads are never used. Screenshots go to artifacts/.
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command, get_commands
 
-from tests.processes import ROOT, running, venv_bin, wait_for
+from tests.processes import ROOT, free_port, http_ok, running, venv_bin, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -64,20 +61,6 @@ def _sync_orm_beside_playwright(monkeypatch):
     """Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
     plain synchronous code all the same."""
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 class Web:

@@ -17,23 +17,9 @@ from orders.models import Order
 from orders.services import order_place
 from tests.factories import make_instrument, make_trader
 from tests.marketdata.ws_support import FakeEngine, apply_book
-from tests.processes import running, venv_bin, wait_for
+from tests.processes import free_port, http_ok, running, venv_bin, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 SERVERS = {
