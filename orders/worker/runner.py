@@ -1,5 +1,6 @@
 """The engine worker's asyncio loop: read the shard's stream in batches, settle each batch
-in the database thread, acknowledge, then publish. Nothing is published before commit."""
+in the database thread, acknowledge, then publish (while the next batch settles). Nothing is
+published before commit."""
 
 import asyncio
 import gc
@@ -160,6 +161,8 @@ class EngineWorker:
             # go one command at a time so one bad command cannot block the rest.
             log.exception("batch failed; recovering and retrying one by one")
             self.stats["errors"] += 1
+            if self.publishing is not None:
+                await self.publishing  # it reads the codecs that the recovery replaces
             await self.in_db_thread(self.core.recover)()
             results = []
             for command in commands:
