@@ -67,3 +67,10 @@ async def test_error_payload_is_json_with_code_and_message():
     raw = await ws.receive_from()
     assert json.loads(raw) == {"type": "error", "code": "bad_json", "message": "The frame is not valid JSON."}
     await ws.disconnect()
+
+
+async def test_an_unknown_websocket_path_is_refused_cleanly():
+    communicator = WebsocketCommunicator(application, "/ws/v2/nothing/", headers=ORIGIN)
+    connected, _ = await communicator.connect()
+    assert not connected
+    await communicator.wait(timeout=2)  # the consumer has ended by itself
