@@ -1,8 +1,9 @@
 """After a batch commits: in one Redis pipeline, each changed symbol's book snapshot and quote
 (served by REST, read by the web processes' hubs) and one pub/sub message per symbol (book delta
 or snapshot, quote, trades); then, in a second, one message per account (its order updates).
-Candles are folded and published on the worker's timer (`publish_candles`). Nothing here may stop the engine: failures are logged, and the
-book's sequence scheme lets every reader detect what it missed (docs/realtime.md).
+Candles are folded and published on the worker's timer (`publish_candles`). Nothing here may
+stop the engine: failures are logged, and the book's sequence scheme lets every reader detect
+what it missed (docs/realtime.md).
 
 Book sequence: each symbol has its own counter in Redis (`book_seq_key`), incremented by one
 for each batch that changed the symbol's levels, in one Lua script with storing the snapshot
