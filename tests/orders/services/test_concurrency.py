@@ -1,14 +1,12 @@
 """50 parallel orders from one account cannot spend more than its cash: the reservation is
 one conditional UPDATE, so the database decides, not a read-then-write in Python."""
 
-import threading
 from decimal import Decimal as D
 
 import pytest
-from django.db import connection
-
 from orders.models import Order
 from orders.services import ServiceError, order_place
+from tests.concurrency import run_together
 from tests.factories import make_instrument, make_trader
 
 
@@ -17,29 +15,16 @@ def test_fifty_parallel_buys_reserve_no_more_than_the_cash():
     make_instrument("AAPL")
     # Each order: 10 x 100.00 = 1000.00 + fees at 0.0003 = 0.30 -> 1000.30; the cash covers 10.
     account = make_trader("racer", cash="10003.00")
-    barrier = threading.Barrier(50)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def send(i: int) -> None:
+    def send(i: int) -> list[str]:
         try:
-            barrier.wait()
-            try:
-                order_place(account=account, symbol="AAPL", side="buy", type="limit", qty=D("10"),
-                            limit_price=D("100.00"), client_order_id=f"race-{i}")
-                outcome = "accepted"
-            except ServiceError as refusal:
-                outcome = refusal.code
-            with lock:
-                outcomes.append(outcome)
-        finally:
-            connection.close()
+            order_place(account=account, symbol="AAPL", side="buy", type="limit", qty=D("10"),
+                        limit_price=D("100.00"), client_order_id=f"race-{i}")
+            return ["accepted"]
+        except ServiceError as refusal:
+            return [refusal.code]
 
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    outcomes = run_together(50, send)
     account.refresh_from_db()
     assert sorted(set(outcomes)) == ["accepted", "insufficient_buying_power"]
     assert outcomes.count("accepted") == 10

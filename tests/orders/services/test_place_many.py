@@ -2,16 +2,15 @@
 the same orders have placed one by one with order_place, and is as race-free."""
 
 import json
-import threading
 from decimal import Decimal as D
 
 import pytest
-from django.db import connection
 
 from orders.bus import shard_for, stream_for_shard
 from orders.models import Account, Order, Position
 from orders.services import ServiceError, account_set_frozen, order_place, order_place_many
 from orders.services.ops import instrument_halt
+from tests.concurrency import run_together
 from tests.factories import make_instrument, make_trader
 from tradeapp.redis import get_redis
 
@@ -109,34 +108,21 @@ def test_parallel_lists_and_single_orders_reserve_no_more_than_the_cash():
     make_instrument("AAPL")
     # Each order: 10 x 100.00 + fee 0.30 = 1000.30; the cash covers 10 of the 60 sent.
     account = make_trader("racer", cash="10003.00")
-    barrier = threading.Barrier(8)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def send(i: int) -> None:
-        try:
-            barrier.wait()
-            if i % 2:
-                results = [e.code if e else "accepted" for _, _, e in
-                           order_place_many(account=account, orders=[body(client_order_id=f"l{i}-{n}") for n in range(10)])]
-            else:
-                results = []
-                for n in range(5):
-                    try:
-                        order_place(account=account, **body(client_order_id=f"s{i}-{n}"))
-                        results.append("accepted")
-                    except ServiceError as refusal:
-                        results.append(refusal.code)
-            with lock:
-                outcomes.extend(results)
-        finally:
-            connection.close()
+    def send(i: int) -> list[str]:
+        if i % 2:
+            return [e.code if e else "accepted" for _, _, e in
+                    order_place_many(account=account, orders=[body(client_order_id=f"l{i}-{n}") for n in range(10)])]
+        results = []
+        for n in range(5):
+            try:
+                order_place(account=account, **body(client_order_id=f"s{i}-{n}"))
+                results.append("accepted")
+            except ServiceError as refusal:
+                results.append(refusal.code)
+        return results
 
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    outcomes = run_together(8, send)
     account.refresh_from_db()
     assert len(outcomes) == 60
     assert outcomes.count("accepted") == 10
