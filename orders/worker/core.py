@@ -12,6 +12,7 @@ from orders import engine as eng
 from orders.bus import shard_for
 from orders.models import Order
 from orders.worker.publish import BOOK_DEPTH
+from orders.worker.rows import select_rows
 from orders.worker.settlement import Batch, OrderUpdate, _close, apply_event, flush
 
 log = logging.getLogger("orders.engine")
@@ -126,7 +127,7 @@ class EngineCore:
     def handle_batch(self, commands: list[dict]) -> BatchResult:
         symbols = {c.get("symbol") for c in commands if isinstance(c.get("symbol"), str)}
         with transaction.atomic():
-            instruments = {i.symbol: i for i in Instrument.objects.filter(symbol__in=symbols)}
+            instruments = {i.symbol: i for i in select_rows(Instrument, symbol=sorted(symbols))}
             for symbol, instrument in instruments.items():
                 if symbol not in self.codecs and self.owns(symbol):
                     self._restore(instrument)
@@ -179,7 +180,7 @@ class EngineCore:
             return {}
         by_id = {i.pk: i for i in batch.instruments.values()}
         orders = {}
-        for order in Order.objects.select_for_update().filter(pk__in=set(ids)):
+        for order in select_rows(Order, lock="update", id=sorted(set(ids))):
             instrument = by_id.get(order.instrument_id)
             if instrument is not None:
                 order.instrument = instrument

@@ -5,19 +5,13 @@ deltas (F expressions) because the order services reserve on them concurrently.
 
 Performance: the positions the events touch are read in one query per symbol and run of events
 (`Batch.load_positions`) and locked only when the batch is written, and `flush` writes each table
-with one statement executed for all of the batch's rows (`executemany`, pipelined by psycopg),
-instead of one ORM query per row or Django's CASE-per-field `bulk_update`, whose SQL building cost
-more than the engine itself.
+with one statement for all of the batch's rows (orders/worker/rows.py).
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from django.db import connection
-from django.db.models import F, Q
-from django.db.models.expressions import CombinedExpression, Value
-from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from marketdata.models import Instrument
@@ -26,6 +20,7 @@ from orders.models import Account, LedgerEntry, Order, Position, Trade
 from orders.money import CENT, ZERO, fee_for
 from orders.services.accounts import account_system
 from orders.services.reservations import reserve_target
+from orders.worker.rows import insert_rows, select_rows, update_rows
 
 PRICE_PLACES = Decimal("0.00000001")
 
@@ -85,7 +80,7 @@ class Batch:
             if (account_id, instrument_id) not in self.positions:
                 by_instrument[instrument_id].add(account_id)
         for instrument_id, account_ids in sorted(by_instrument.items()):
-            for position in Position.objects.filter(instrument_id=instrument_id, account_id__in=account_ids):
+            for position in select_rows(Position, instrument_id=[instrument_id], account_id=sorted(account_ids)):
                 self._hold(position)
 
     def _hold(self, position: Position) -> None:
@@ -259,135 +254,57 @@ ORDER_FIELDS = ("status", "filled_qty", "filled_notional", "reject_reason", "res
                 "updated_at")
 
 
+TRADE_FIELDS = ("instrument_id", "price", "qty", "aggressor_side", "maker_order_id", "taker_order_id", "maker_fee",
+                "taker_fee", "seq", "created_at")
+LEDGER_FIELDS = ("txn", "account_id", "kind", "amount", "trade_id", "memo", "created_at")
+
+
 def flush(batch: Batch) -> None:
     """Write everything the batch changed. Runs inside the batch's transaction."""
-    Trade.objects.bulk_create([trade for trade, _ in batch.trades])
-    entries = []
-    for trade, legs in batch.trades:
-        txn = f"trade:{trade.instrument_id}:{trade.seq}"
-        entries += [LedgerEntry(txn=txn, account_id=a, kind=k, amount=amount, trade=trade) for a, k, amount in legs]
-    LedgerEntry.objects.bulk_create(entries)
+    now = timezone.now()
+    trades = {(trade.instrument_id, trade.seq): trade for trade, _ in batch.trades}
+    for trade in trades.values():
+        trade.created_at = now
+    for pk, instrument_id, seq in insert_rows(Trade, TRADE_FIELDS, [[getattr(t, f) for f in TRADE_FIELDS]
+                                                                    for t in trades.values()],
+                                              returning=("id", "instrument_id", "seq")):
+        trades[instrument_id, seq].pk = pk
+    insert_rows(LedgerEntry, LEDGER_FIELDS, [
+        (f"trade:{trade.instrument_id}:{trade.seq}", account_id, kind, amount, trade.pk, "", now)
+        for trade, legs in batch.trades for account_id, kind, amount in legs])
     # The orders and the instrument before the accounts and positions: those rows are hot (the web
     # locks them to reserve for every order), so the batch holds their locks only for its last
     # statements and the commit.
-    now = timezone.now()
     dirty = [batch.orders[pk] for pk in sorted(batch.dirty_orders)]
     for order in dirty:
         order.updated_at = now
-    write_orders(dirty)
-    instruments = defaultdict(list)  # rows of one shape each: with or without the status
-    for symbol in sorted(batch.dirty_instruments):
-        instrument = batch.instruments[symbol]
-        fields = {"last_price": instrument.last_price, "engine_seq": instrument.engine_seq,
-                  "engine_trade_id": instrument.engine_trade_id}
-        if symbol in batch.status_changed:  # else ops may have halted it during the batch
-            fields["status"] = instrument.status
-        instruments[symbol in batch.status_changed].append((instrument.pk, fields))
-    for rows in instruments.values():
-        update_rows(Instrument, rows)
+    update_rows(Order, [o.pk for o in dirty], set={name: [getattr(o, name) for o in dirty] for name in ORDER_FIELDS})
+    instruments = [batch.instruments[symbol] for symbol in sorted(batch.dirty_instruments)]
+    for halted_or_resumed in (False, True):  # else ops may have halted it during the batch: leave the status
+        rows = [i for i in instruments if (i.symbol in batch.status_changed) == halted_or_resumed]
+        fields = ("last_price", "engine_seq", "engine_trade_id") + (("status",) if halted_or_resumed else ())
+        update_rows(Instrument, [i.pk for i in rows], set={name: [getattr(i, name) for i in rows] for name in fields})
     # Positions, then accounts, each in key order: the order services lock in the same order
     # (order_place_many), and so do other engine shards, so no two transactions wait on each other.
-    if batch.positions:
+    keys = sorted(batch.positions)
+    if keys:
         # Locked only now, and checked: what the batch computed from them still holds.
-        now_held = {(p.account_id, p.instrument_id): (p.qty, p.avg_price, p.realized_pl) for p in
-                    Position.objects.select_for_update(no_key=True).filter(
-                        pk__in=[p.pk for p in batch.positions.values()]).order_by("account_id", "instrument_id")}
+        now_held = {(p.account_id, p.instrument_id): (p.qty, p.avg_price, p.realized_pl) for p in select_rows(
+            Position, lock="no_key", order_by=("account_id", "instrument_id"), id=[batch.positions[k].pk for k in keys])}
         if any(now_held.get(key) != read for key, read in batch.positions_read.items()):
             raise PositionChanged("a position changed while the batch was applied; the worker redoes the batch")
-    positions = []
-    for key in sorted(batch.positions):
-        position, (qty, reserved) = batch.positions[key], batch.position_deltas[key]
-        positions.append((position.pk, {
-            "qty": F("qty") + qty, "reserved_qty": F("reserved_qty") + reserved,
-            "avg_price": position.avg_price if position.qty + qty else ZERO, "realized_pl": position.realized_pl}))
-    update_rows(Position, positions)
-    accounts = []
-    for account_id in sorted(set(batch.cash) | set(batch.reserved_cash)):
-        cash, reserved = batch.cash.get(account_id, ZERO), batch.reserved_cash.get(account_id, ZERO)
-        if cash or reserved:
-            accounts.append((account_id, {"cash": F("cash") + cash, "reserved_cash": F("reserved_cash") + reserved}))
-    update_rows(Account, accounts)
+    positions = [batch.positions[key] for key in keys]
+    deltas = [batch.position_deltas[key] for key in keys]
+    update_rows(Position, [p.pk for p in positions],
+                set={"avg_price": [p.avg_price if p.qty + qty else ZERO for p, (qty, _) in zip(positions, deltas)],
+                     "realized_pl": [p.realized_pl for p in positions]},
+                add={"qty": [qty for qty, _ in deltas], "reserved_qty": [reserved for _, reserved in deltas]})
+    accounts = [(pk, batch.cash.get(pk, ZERO), batch.reserved_cash.get(pk, ZERO))
+                for pk in sorted(set(batch.cash) | set(batch.reserved_cash))]
+    accounts = [row for row in accounts if row[1] or row[2]]
+    update_rows(Account, [pk for pk, _, _ in accounts],
+                add={"cash": [cash for _, cash, _ in accounts], "reserved_cash": [reserved for _, _, reserved in accounts]})
 
 
 class PositionChanged(Exception):
     pass
-
-
-_statements: dict[tuple, str | None] = {}
-
-
-def update_rows(model, rows: list[tuple[int, dict]]) -> None:
-    """`model.objects.filter(pk=pk).update(**values)` for every (pk, values) row, as one statement
-    executed for all rows. Every row names the same fields in the same order, each a non-null value
-    or F(that field) + a Decimal. Django compiles the statement once per shape of row (and database);
-    the rows only bind their own parameters. Should the compiled parameters not be exactly the ones
-    this binds, the rows go through the ORM one by one."""
-    if not rows:
-        return
-    pk, values = rows[0]
-    shape = (model, connection.alias, connection.vendor,
-             tuple((name, isinstance(value, CombinedExpression)) for name, value in values.items()))
-    if shape not in _statements:
-        query = UpdateQuery(model)
-        query.add_update_values(values)
-        query.add_q(Q(pk=pk))
-        statement, params = query.get_compiler(connection=connection).as_sql()
-        try:
-            same = list(params) == _row_params(model, pk, values)
-        except TypeError:
-            same = False
-        _statements[shape] = statement if same else None
-    statement = _statements[shape]
-    try:
-        params = None if statement is None else [_row_params(model, pk, values) for pk, values in rows]
-    except TypeError:
-        params = None
-    if params is None:
-        for pk, values in rows:
-            model.objects.filter(pk=pk).update(**values)
-        return
-    with connection.cursor() as cursor:
-        cursor.executemany(statement, params)
-
-
-def _row_params(model, pk, values: dict) -> list:
-    params = []
-    for name, value in values.items():
-        if isinstance(value, CombinedExpression):
-            if not (value.connector == "+" and isinstance(value.lhs, F) and value.lhs.name == name
-                    and isinstance(value.rhs, Value) and isinstance(value.rhs.value, Decimal)):
-                raise TypeError(f"unsupported expression for {name}")
-            params.append(value.rhs.value)
-        elif value is None or hasattr(value, "resolve_expression"):
-            raise TypeError(f"unsupported value for {name}")  # the compiler writes NULL inline
-        else:
-            params.append(model._meta.get_field(name).get_db_prep_save(value, connection))
-    return [*params, pk]
-
-
-def write_orders(orders: list[Order]) -> None:
-    """Save ORDER_FIELDS of every order, each value bound as Django binds it (`get_db_prep_save`).
-    On PostgreSQL one `UPDATE ... FROM (VALUES ...)` for up to 1,000 orders; elsewhere one UPDATE
-    executed for each order."""
-    if not orders:
-        return
-    quote = connection.ops.quote_name
-    fields = [Order._meta.get_field(name) for name in ORDER_FIELDS]
-    pk = Order._meta.pk
-    rows = [[f.get_db_prep_save(getattr(order, f.attname), connection) for f in fields] + [order.pk] for order in orders]
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            cursor.executemany(
-                f"UPDATE {quote(Order._meta.db_table)} SET " + ", ".join(f"{quote(f.column)} = %s" for f in fields)
-                + f" WHERE {quote(pk.column)} = %s", rows)
-            return
-        # Every value cast to its column's type, so that a column of NULLs is not taken for text.
-        row = "(" + ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in [*fields, pk]) + ")"
-        names = ", ".join(quote(f.column) for f in [*fields, pk])
-        assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
-        for start in range(0, len(rows), 1000):
-            chunk = rows[start:start + 1000]
-            cursor.execute(
-                f"UPDATE {quote(Order._meta.db_table)} AS o SET {assignments} FROM (VALUES "
-                + ", ".join([row] * len(chunk)) + f") AS v ({names}) WHERE o.{quote(pk.column)} = v.{quote(pk.column)}",
-                [value for values in chunk for value in values])

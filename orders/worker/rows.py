@@ -1,0 +1,124 @@
+"""The engine batch's reads and writes of many rows, with SQL whose text does not depend on how many.
+
+On PostgreSQL every statement takes one array per column (`= ANY(%s)`, `unnest(%s, ...)`), so its text
+is the same for one row or five hundred: it is built once per process, and psycopg converts it once.
+The ORM's alternatives compiled a query and prepared every value per batch, which cost the engine
+more CPU than matching and settling together. Values go to psycopg as they are: for the field types
+these tables use (Decimal, str, int, bool, aware datetime, None) Django's own preparation on
+PostgreSQL returns them unchanged, and PostgreSQL rounds a numeric into its column's scale as it
+would for the ORM.
+
+Elsewhere (SQLite, the embedded default) the same functions run one statement per row, values prepared
+by the fields as the ORM prepares them.
+"""
+
+from functools import cache
+
+from django.db import connection
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+@cache
+def _columns(model, names: tuple[str, ...]) -> tuple:
+    return tuple(model._meta.get_field(name) for name in names)
+
+
+def _array_type(field) -> str:
+    return field.db_type(connection) + "[]"
+
+
+def _prepared(fields, values) -> list:
+    return [f.get_db_prep_save(v, connection) for f, v in zip(fields, values)]
+
+
+# --- reads -------------------------------------------------------------------------
+@cache
+def _select_sql(model, alias: str, where: tuple[str, ...], order_by: tuple[str, ...], lock: str) -> str:
+    meta = model._meta
+    columns = ", ".join(_q(f.column) for f in meta.concrete_fields)
+    conditions = " AND ".join(f"{_q(f.column)} = ANY(%s::{_array_type(f)})" for f in _columns(model, where))
+    order = f" ORDER BY {', '.join(_q(f.column) for f in _columns(model, order_by))}" if order_by else ""
+    return f"SELECT {columns} FROM {_q(meta.db_table)} WHERE {conditions}{order}{lock}"
+
+
+LOCKS = {"": "", "update": " FOR UPDATE", "no_key": " FOR NO KEY UPDATE"}
+
+
+def select_rows(model, *, lock: str = "", order_by: tuple[str, ...] = (), **where: list) -> list:
+    """Instances of `model` whose fields each equal one of the given values (`id=[1, 2]`,
+    `instrument_id=[3], account_id=[4, 5]`), locked FOR UPDATE (`lock="update"`) or FOR NO KEY UPDATE
+    (`lock="no_key"`) in `order_by` order. SQLite has no row locks: its transaction holds the database."""
+    if not _postgres():
+        rows = model.objects.filter(**{f"{name}__in": list(values) for name, values in where.items()})
+        return list(rows.order_by(*order_by) if order_by else rows)
+    sql = _select_sql(model, connection.alias, tuple(where), order_by, LOCKS[lock])
+    names = [f.attname for f in model._meta.concrete_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(values) for values in where.values()])
+        return [model.from_db(connection.alias, names, row) for row in cursor.fetchall()]
+
+
+# --- writes ------------------------------------------------------------------------
+@cache
+def _update_sql(model, alias: str, postgres: bool, set_names: tuple, add_names: tuple) -> str:
+    meta = model._meta
+    table, pk = _q(meta.db_table), meta.pk
+    names = set_names + add_names
+    fields = _columns(model, names)
+    if postgres:
+        assignments = [f"{_q(f.column)} = v.{_q(f.column)}" for f in fields[:len(set_names)]]
+        assignments += [f"{_q(f.column)} = t.{_q(f.column)} + v.{_q(f.column)}" for f in fields[len(set_names):]]
+        arrays = ", ".join(f"%s::{_array_type(f)}" for f in (pk, *fields))
+        aliases = ", ".join(_q(f.column) for f in (pk, *fields))
+        return (f"UPDATE {table} AS t SET {', '.join(assignments)} FROM unnest({arrays}) AS v({aliases}) "
+                f"WHERE t.{_q(pk.column)} = v.{_q(pk.column)}")
+    assignments = [f"{_q(f.column)} = %s" for f in fields[:len(set_names)]]
+    assignments += [f"{_q(f.column)} = {_q(f.column)} + %s" for f in fields[len(set_names):]]
+    return f"UPDATE {table} SET {', '.join(assignments)} WHERE {_q(pk.column)} = %s"
+
+
+def update_rows(model, pks: list[int], *, set: dict[str, list] | None = None, add: dict[str, list] | None = None) -> None:
+    """For each i: row pks[i] gets field = set[field][i], and field = field + add[field][i]. One statement."""
+    if not pks:
+        return
+    set, add = set or {}, add or {}
+    names = (*set, *add)
+    columns = [*set.values(), *add.values()]
+    sql = _update_sql(model, connection.alias, _postgres(), tuple(set), tuple(add))
+    with connection.cursor() as cursor:
+        if _postgres():
+            cursor.execute(sql, [list(pks), *[list(c) for c in columns]])
+            return
+        fields = _columns(model, names)
+        cursor.executemany(sql, [[*_prepared(fields, row), pk] for pk, *row in zip(pks, *columns)])
+
+
+@cache
+def _insert_sql(model, alias: str, names: tuple, returning: tuple) -> str:
+    meta = model._meta
+    fields = _columns(model, names)
+    columns = ", ".join(_q(f.column) for f in fields)
+    arrays = ", ".join(f"%s::{_array_type(f)}" for f in fields)
+    tail = f" RETURNING {', '.join(_q(f.column) for f in _columns(model, returning))}" if returning else ""
+    return f"INSERT INTO {_q(meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}){tail}"
+
+
+def insert_rows(model, names: tuple[str, ...], rows: list[tuple], *, returning: tuple[str, ...] = ()) -> list[tuple]:
+    """Insert `rows` (values of the fields `names`, in that order); returns the `returning` fields of each
+    new row (in no promised order: match them by a unique field)."""
+    if not rows:
+        return []
+    if not _postgres():
+        objs = model.objects.bulk_create([model(**dict(zip(names, row))) for row in rows])
+        return [tuple(getattr(obj, f.attname) for f in _columns(model, returning)) for obj in objs] if returning else []
+    sql = _insert_sql(model, connection.alias, names, returning)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(column) for column in zip(*rows)])
+        return cursor.fetchall() if returning else []
