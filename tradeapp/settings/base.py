@@ -137,6 +137,9 @@ def database_config(url: str) -> dict:
         config["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
     else:
         config["TEST"] = {"NAME": f"test_{config['NAME']}_{os.getpid()}"}
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # Django's, with a liveness check of kept connections that needs no round trip.
+        config["ENGINE"] = "tradeapp.db.postgresql"
     return config
 
 
