@@ -3,9 +3,8 @@
 On PostgreSQL every statement takes one array per column (`= ANY(%s)`, `unnest(%s, ...)`), so its text
 is the same for one row or five hundred: it is built once per process, and psycopg converts it once.
 The ORM's alternatives compiled a query and prepared every value per batch, which cost the engine
-more CPU than matching and settling together. The statements run on a server-binding psycopg cursor
-(`_server_cursor`): the arrays travel as parameters instead of being quoted into the text in Python,
-and psycopg prepares a statement once it has run a few times, so PostgreSQL stops planning it.
+more CPU than matching and settling together. The statements run on `prepared_cursor()`: the arrays travel as
+parameters instead of being quoted into the text in Python, and PostgreSQL stops planning them.
 Values go to psycopg as they are: for the field types these tables use (Decimal, str, int, bool,
 aware datetime, None) Django's own preparation on PostgreSQL returns them unchanged, and PostgreSQL
 rounds a numeric into its column's scale as it would for the ORM.
@@ -16,19 +15,13 @@ by the fields as the ORM prepares them.
 
 from functools import cache
 
-import psycopg
 from django.db import connection
+
+from tradeapp.db.cursors import prepared_cursor
 
 
 def _postgres() -> bool:
     return connection.vendor == "postgresql"
-
-
-def _server_cursor() -> psycopg.Cursor:
-    """A cursor on Django's connection (so in its transaction) that binds on the server; Django's own
-    cursors bind on the client."""
-    connection.ensure_connection()
-    return psycopg.Cursor(connection.connection)
 
 
 def _q(name: str) -> str:
@@ -70,7 +63,7 @@ def select_rows(model, *, lock: str = "", order_by: tuple[str, ...] = (), **wher
         return list(rows.order_by(*order_by) if order_by else rows)
     sql = _select_sql(model, connection.alias, tuple(where), order_by, LOCKS[lock])
     names = [f.attname for f in model._meta.concrete_fields]
-    with _server_cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [list(values) for values in where.values()])
         return [model.from_db(connection.alias, names, row) for row in cursor.fetchall()]
 
@@ -103,7 +96,7 @@ def update_rows(model, pks: list[int], *, set: dict[str, list] | None = None, ad
     columns = [*set.values(), *add.values()]
     sql = _update_sql(model, connection.alias, _postgres(), tuple(set), tuple(add))
     if _postgres():
-        with _server_cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(sql, [list(pks), *[list(c) for c in columns]])
         return
     fields = _columns(model, names)
@@ -130,6 +123,6 @@ def insert_rows(model, names: tuple[str, ...], rows: list[tuple], *, returning: 
         objs = model.objects.bulk_create([model(**dict(zip(names, row))) for row in rows])
         return [tuple(getattr(obj, f.attname) for f in _columns(model, returning)) for obj in objs] if returning else []
     sql = _insert_sql(model, connection.alias, names, returning)
-    with _server_cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [list(column) for column in zip(*rows)])
         return cursor.fetchall() if returning else []
