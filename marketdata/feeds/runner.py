@@ -23,6 +23,7 @@ from tradeapp.redis import new_async_redis
 log = get_logger("marketdata.feeds")
 
 KINDS = ("simulated", "replay", "udp", "alpaca")
+SHUTDOWN_STEP_SECONDS = 10
 
 
 def build_feed(kind: str, *, emit, options: dict | None = None) -> Feed:
@@ -64,19 +65,32 @@ class FeedProcess:
         stop_wait = asyncio.create_task(self.stopping.wait())
         everything_done = asyncio.gather(*feed_tasks, return_exceptions=True)
         await asyncio.wait([stop_wait, everything_done], return_when=asyncio.FIRST_COMPLETED)
+        log.info("feeds stopping", signal=self.stopping.is_set())
+        # Each step is bounded: a task blocked in the database thread cannot be cancelled until its
+        # call returns, and shutdown must not wait on it for ever (it is logged instead).
         for task in feed_tasks:
             task.cancel()
-        await asyncio.gather(*feed_tasks, return_exceptions=True)
+        await self._settle(feed_tasks, "feed")
         for task in (writer_task, stats_task, stop_wait):
             task.cancel()
-        await asyncio.gather(writer_task, stats_task, stop_wait, return_exceptions=True)
-        try:  # the last ticks still reach Redis and the database
-            await asyncio.wait_for(writer.drain(), 10)
-        except Exception as error:
-            log.warning("last reference prices not stored", error=repr(error)[:200])
+        await self._settle([writer_task, stats_task, stop_wait], "writer")
+        drained = await self._settle([asyncio.create_task(writer.drain(), name="reference-drain")], "drain")
+        if not drained:
+            log.warning("last reference prices not stored")
         await self._write_stats(feeds, writer, redis)
         await redis.aclose()
         log.info("feeds stopped", **{feed.name: feed.stats.as_dict() for feed in feeds})
+
+    @staticmethod
+    async def _settle(tasks: list[asyncio.Task], step: str, timeout: float = SHUTDOWN_STEP_SECONDS) -> bool:
+        """Wait up to `timeout` for `tasks` to end; log those that did not, or that failed."""
+        done, pending = await asyncio.wait(tasks, timeout=timeout)
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                log.warning("task failed while stopping", task=task.get_name(), error=repr(task.exception())[:200])
+        if pending:
+            log.warning("tasks still running at shutdown", step=step, tasks=sorted(t.get_name() for t in pending))
+        return not pending
 
     async def _report(self, feeds: list[Feed], writer: ReferenceWriter, redis) -> None:
         while True:
