@@ -98,8 +98,11 @@ class Order(models.Model):
     RANK = {Status.ACCEPTED: 0, Status.NEW: 1, Status.PARTIALLY_FILLED: 2, Status.PENDING_CANCEL: 3,
             Status.FILLED: 4, Status.CANCELED: 4, Status.REJECTED: 4, Status.EXPIRED: 4}
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="orders")
-    instrument = models.ForeignKey("marketdata.Instrument", on_delete=models.PROTECT, related_name="orders")
+    # Every index is written for every new order and again for each status change, so only the ones
+    # queries need: the foreign keys lead the composite indexes below, which serve their lookups.
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="orders", db_index=False)
+    instrument = models.ForeignKey("marketdata.Instrument", on_delete=models.PROTECT, related_name="orders",
+                                   db_index=False)
     client_order_id = models.CharField(max_length=64, null=True, blank=True)
     side = models.CharField(max_length=4, choices=Side.choices)
     type = models.CharField(max_length=10, choices=Type.choices)
@@ -108,7 +111,7 @@ class Order(models.Model):
     qty = models.DecimalField(**QTY)
     limit_price = models.DecimalField(**PRICE, null=True, blank=True)
     stop_price = models.DecimalField(**PRICE, null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACCEPTED, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACCEPTED)
     filled_qty = models.DecimalField(**QTY, default=ZERO)
     filled_notional = models.DecimalField(**MONEY, default=ZERO)
     reject_reason = models.CharField(max_length=64, blank=True, default="")
@@ -138,6 +141,8 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["account", "status"]),
             models.Index(fields=["instrument", "status"]),
+            # Not db_index=True: on PostgreSQL that adds a second, LIKE-pattern index nothing uses.
+            models.Index(fields=["status"], name="order_status"),
         ]
 
     def __str__(self) -> str:
@@ -159,7 +164,9 @@ class Order(models.Model):
 
 
 class Trade(models.Model):
-    instrument = models.ForeignKey("marketdata.Instrument", on_delete=models.PROTECT, related_name="trades")
+    # Indexed first in one_trade_per_engine_seq.
+    instrument = models.ForeignKey("marketdata.Instrument", on_delete=models.PROTECT, related_name="trades",
+                                   db_index=False)
     price = models.DecimalField(**PRICE)
     qty = models.DecimalField(**QTY)
     aggressor_side = models.CharField(max_length=4, choices=Order.Side.choices)
@@ -184,7 +191,7 @@ class LedgerEntry(models.Model):
         TRADE = "trade"
         FEE = "fee"
 
-    txn = models.CharField(max_length=40, db_index=True)
+    txn = models.CharField(max_length=40)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="ledger")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     amount = models.DecimalField(**MONEY)  # signed: positive credits the account
@@ -195,6 +202,7 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["-id"]
         verbose_name_plural = "ledger entries"
+        indexes = [models.Index(fields=["txn"], name="ledger_txn")]  # without db_index's LIKE-pattern twin
 
 
 class PositionTransfer(models.Model):
