@@ -75,7 +75,10 @@ def test_replay_of_the_sample_without_loop_runs_to_its_end_and_exits(clean_refer
                  log_name="feed-replay") as feed:
         # Room for the bounded shutdown steps (marketdata/feeds/runner.py): should one ever wait out its
         # limit, the process still exits and its log names the step.
-        wait_for(lambda: feed.poll() is not None, 60, "the replay to finish")
+        try:
+            wait_for(lambda: feed.poll() is not None, 60, "the replay to finish")
+        except AssertionError as timeout:
+            raise AssertionError(f"{timeout}; its log ends:\n{feed.log_path.read_text()[-2000:]}") from None
     assert feed.returncode == 0, feed.log_path.read_text()[-2000:]
     # the last row of each symbol in marketdata/data/sample_ticks.csv
     last = {"AAPL": "190.36", "MSFT": "422.82", "GOOGL": "168.90", "AAL": "14.01", "TSLA": "251.30",
