@@ -3,14 +3,15 @@
 On PostgreSQL every statement takes one array per column (`= ANY(%s)`, `unnest(%s, ...)`), so its text
 is the same for one row or five hundred: it is built once per process, and psycopg converts it once.
 The ORM's alternatives compiled a query and prepared every value per batch, which cost the engine
-more CPU than matching and settling together. The statements run on `prepared_cursor()`: the arrays travel as
-parameters instead of being quoted into the text in Python, and PostgreSQL stops planning them.
+more CPU than matching and settling together. The statements run on `prepared_cursor()`: the arrays
+travel as parameters instead of being quoted into the text in Python, and PostgreSQL stops planning
+them.
 Values go to psycopg as they are: for the field types these tables use (Decimal, str, int, bool,
 aware datetime, None) Django's own preparation on PostgreSQL returns them unchanged, and PostgreSQL
 rounds a numeric into its column's scale as it would for the ORM.
 
-Elsewhere (SQLite, the embedded default) the same functions run one statement per row, values prepared
-by the fields as the ORM prepares them.
+Elsewhere (SQLite, the embedded default) reads and inserts go through the ORM, and updates run one
+statement per row with the values prepared by the fields as the ORM prepares them.
 """
 
 from functools import cache
