@@ -68,8 +68,10 @@ from bench.baseline_book import BaselineBook  # noqa: E402
 from orders.engine import Cancel, MatchingEngine, NewOrder, OrderType, Side  # noqa: E402
 
 SEED = 20240611
-N_COMMANDS = 200_000
-RUNS = 3
+# `--smoke` (the test suite): a few thousand commands, one run each, to prove the benchmark runs.
+SMOKE = "--smoke" in sys.argv
+N_COMMANDS = 5_000 if SMOKE else 200_000
+RUNS = 1 if SMOKE else 3
 SYMBOL = "BENCH"
 ACCOUNTS = 200  # accounts placing orders: self-trade prevention is exercised now and then
 
@@ -252,7 +254,7 @@ def measure(impl, name, memory):
 def run_isolated(impl, name, memory=False):
     """Every run gets its own interpreter, and the implementations' runs alternate, so
     neither a previous run's heap nor a burst of load on the machine favours one side."""
-    args = [sys.executable, os.path.abspath(__file__), "--one", impl, name]
+    args = [sys.executable, os.path.abspath(__file__), "--one", impl, name] + (["--smoke"] if SMOKE else [])
     out = subprocess.run(args + (["--memory"] if memory else []), capture_output=True,
                          text=True, check=True, cwd=ROOT)
     result = json.loads(out.stdout.strip().splitlines()[-1])

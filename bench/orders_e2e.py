@@ -320,7 +320,14 @@ def main():
                              "endpoint, so that the web tier can offer the rate and the phase measures the engine")
     parser.add_argument("--phases", default="bare,single,batch", help="max-throughput phases to run")
     parser.add_argument("--port", type=int, default=8791)
+    parser.add_argument("--smoke", action="store_true",
+                        help="seconds per phase, two clients, one web worker, SQLite (the test suite runs this): "
+                             "proves the benchmark runs, and fails if a phase accepted nothing")
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.clients, args.rounds, args.lag_seconds, args.lag_rate = 2, 2, 1, 2, 50
+        args.workers = args.workers or 1
+        os.environ.pop("DATABASE_URL", None)  # never a real database: the benchmark flushes it
     if args.workers is None:
         args.workers = 3 if args.server == "granian" else 2
 
@@ -450,6 +457,9 @@ def main():
               f"{len(lags)} orders; engine's own counters (last 2000): p50 {engine_stats.get('lag_p50_ms')} ms, "
               f"p99 {engine_stats.get('lag_p99_ms')} ms; batches {engine_stats.get('batches')}, "
               f"commands {engine_stats.get('commands')}")
+    idle = [name for name in chosen if not median(name, 0)] + (["lag"] if lag and not lag[0] else [])
+    if idle:
+        sys.exit(f"no order accepted in: {', '.join(idle)} (see var/bench/*.log)")
 
 
 if __name__ == "__main__":

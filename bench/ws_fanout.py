@@ -174,7 +174,7 @@ async def run_bare(fd: int) -> None:
     import redis.asyncio
     from websockets.asyncio.server import broadcast, serve
 
-    from marketdata.groups import symbol_channel
+    from realtime.channels import symbol_channel
 
     clients = set()
 
@@ -217,62 +217,55 @@ def bare_main(args) -> None:
 
 
 # --- the driver: the engine's publisher over the pure engine ---------------------------------
-class BenchCore:
-    """What publish_batch reads of the engine worker's core, without a database."""
+class BenchBook:
+    """The pure engine with one symbol, driven as the worker would drive it, without a database."""
 
     def __init__(self):
         from orders import engine as eng
 
-        class Codec:
-            spec = eng.InstrumentSpec(Decimal("0.01"), Decimal("1"))
-
-            def price(self, ticks):
-                return self.spec.ticks_to_price(ticks)
-
-            def qty(self, lots):
-                return self.spec.lots_to_qty(lots)
-
         self.eng = eng
+        self.spec = eng.InstrumentSpec(Decimal("0.01"), Decimal("1"))
         self.engine = eng.MatchingEngine()
         self.engine.add_symbol(SYMBOL)
-        self.codecs = {SYMBOL: Codec()}
         self.next_id = 1
         self.resting: list[int] = []
 
 
-def drive_batch(core, rng):
-    """One batch: cancel a resting order and add two around the top of the book (no crossing)."""
-    from types import SimpleNamespace
+def drive_batch(book: BenchBook, rng):
+    """One batch: cancel a resting order and add two around the top of the book (no crossing), as
+    the `BatchResult` the worker hands its publisher."""
+    from orders.worker.core import BOOK_DEPTH, BatchResult
 
-    eng, events = core.eng, []
-    if len(core.resting) > 40:
-        order_id = core.resting.pop(rng.randrange(len(core.resting)))
-        events += core.engine.apply(eng.Cancel(order_id=order_id, symbol=SYMBOL))
-    spec = core.codecs[SYMBOL].spec
+    eng, engine, events = book.eng, book.engine, []
+    if len(book.resting) > 40:
+        order_id = book.resting.pop(rng.randrange(len(book.resting)))
+        events += engine.apply(eng.Cancel(order_id=order_id, symbol=SYMBOL))
+    spec = book.spec
     for side, low, high in (("buy", 9900, 9999), ("sell", 10001, 10100)):
-        order_id, core.next_id = core.next_id, core.next_id + 1
+        order_id, book.next_id = book.next_id, book.next_id + 1
         ticks = rng.randint(low, high) if rng.random() < 0.5 else (9999 if side == "buy" else 10001)  # often the top
         command = spec.new_order(order_id=order_id, account_id=1 if side == "buy" else 2, symbol=SYMBOL, side=side,
                                  qty=Decimal(rng.randint(1, 9)), price=spec.ticks_to_price(ticks))
-        events += core.engine.apply(command)
-        core.resting.append(order_id)
-    return SimpleNamespace(events=events, updates=[], symbols={SYMBOL}, lags=[])
+        events += engine.apply(command)
+        book.resting.append(order_id)
+    return BatchResult(updates=[], events=events, lags=[],
+                       books={SYMBOL: (engine.l1(SYMBOL), engine.l2(SYMBOL, BOOK_DEPTH))}, specs={SYMBOL: spec})
 
 
 async def drive(rate: float, until: float, counts: dict) -> None:
     import redis.asyncio
 
-    from orders.worker.publish import publish_batch
+    from realtime.channels import symbol_channel
+    from realtime.publish.engine import EnginePublisher
 
-    core, rng = BenchCore(), random.Random(1)
+    book, rng = BenchBook(), random.Random(1)
     client = redis.asyncio.Redis.from_url(os.environ["REDIS_URL"])
+    publisher = EnginePublisher(client)
     interval, next_at = 1 / rate, time.monotonic()
     pubsub = client.pubsub()
-    from marketdata.groups import symbol_channel
-
     await pubsub.subscribe(symbol_channel(SYMBOL))  # count what is published, as a subscriber sees it
     while time.time() < until:
-        await publish_batch(core, drive_batch(core, rng), client)
+        await publisher.publish_batch(drive_batch(book, rng))
         next_at += interval
         await asyncio.sleep(max(0, next_at - time.monotonic()))
         while (message := await pubsub.get_message(ignore_subscribe_messages=True, timeout=0)) is not None:
@@ -318,9 +311,10 @@ def measure(kind: str, args, env) -> dict:
     listener.bind(("127.0.0.1", 0))
     listener.listen(4096)
     port = listener.getsockname()[1]
+    logs = [open(ROOT / "var" / f"ws-bench-{kind}-{i}.log", "wb") for i in range(args.procs)]
     servers = [subprocess.Popen(server_argv(kind, listener.fileno()), cwd=ROOT, env=env,
-                                pass_fds=(listener.fileno(),), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-               for _ in range(args.procs)]
+                                pass_fds=(listener.fileno(),), stdout=log, stderr=subprocess.STDOUT)
+               for log in logs]
     time.sleep(3)
     now = time.time()
     connect_time = args.clients * 0.002 / args.client_procs + 8
@@ -359,6 +353,8 @@ def measure(kind: str, args, env) -> dict:
         except subprocess.TimeoutExpired:
             s.kill()
     listener.close()
+    for log in logs:
+        log.close()
     received, latencies, errors = 0, [], 0
     for out in outs:
         data = json.loads(out.read_text())
@@ -386,6 +382,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--server", default="uvicorn,daphne")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a few seconds with a few clients (the test suite runs this): proves the benchmark runs "
+                             "and fails if any server delivered nothing")
     # child roles
     parser.add_argument("--port", type=int)
     parser.add_argument("--count", type=int)
@@ -399,6 +398,9 @@ def main() -> None:
         return client_main(args)
     if args.role == "bare":
         return bare_main(args)
+    if args.smoke:
+        args.clients, args.client_procs, args.procs, args.seconds, args.warmup = 20, 1, 1, 2, 1
+        args.server = args.server if "--server" in sys.argv else "uvicorn"
 
     env = dict(os.environ, LOG_LEVEL="WARNING", DJANGO_SETTINGS_MODULE="tradeapp.settings.dev",
                DATABASE_URL=f"sqlite:///{ROOT / 'var' / 'bench-ws.sqlite3'}", PYTHONPATH=str(ROOT))
@@ -417,9 +419,16 @@ def main() -> None:
         name = "websockets (ceiling)" if row["server"] == "bare" else row["server"]
         print(f"{name:<22}{row['offered_per_s']:>11,.0f}{row['delivered_per_s']:>13,.0f}{row['p50_ms']:>9.1f}"
               f"{row['p99_ms']:>9.1f}{row['server_cpu_cores']:>11.2f}"
-              f"{row['delivered_per_s'] / ceiling['delivered_per_s']:>12.2f}{row['client_cpu_cores']:>12.2f}"
+              f"{ratio(row['delivered_per_s'], ceiling['delivered_per_s']):>12.2f}{row['client_cpu_cores']:>12.2f}"
               f"{row['machine_busy']:>13.0%}{row['client_errors']:>8}")
     print(json.dumps(rows))
+    silent = [row["server"] for row in rows if not row["delivered_per_s"]]
+    if silent:
+        sys.exit(f"no message delivered by: {', '.join(silent)} (see var/ws-bench-*.log)")
+
+
+def ratio(value: float, baseline: float) -> float:
+    return value / baseline if baseline else float("nan")
 
 
 if __name__ == "__main__":

@@ -9,36 +9,19 @@ rejection never reaches the bot's loop as an exception.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from asgiref.sync import sync_to_async
-from django.db import DatabaseError, close_old_connections
 from django.db.models import Sum
 
 from bots.models import BotConfig
 from bots.quoting import Cancel, OpenOrder, Place, Replace
+from common.errors import ServiceError
+from common.logging import get_logger
 from marketdata.models import Instrument
 from orders.models import Account, Order, Position, PositionTransfer
-from orders.services import ServiceError, order_cancel, order_place, order_replace
-from tradeapp.logging import get_logger
+from orders.services import order_cancel, order_place, order_replace
 
 log = get_logger("bots")
 
 ZERO = Decimal(0)
-
-
-def _guarded(fn):
-    def call(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except DatabaseError:
-            close_old_connections()  # a broken connection: the next call opens a fresh one
-            raise
-
-    return call
-
-
-def in_db_thread(fn):
-    """`await in_db_thread(fn)(...)`: run fn in the single thread that owns the connection."""
-    return sync_to_async(_guarded(fn), thread_sensitive=True)
 
 
 # --- configuration ----------------------------------------------------------------

@@ -9,11 +9,12 @@ import signal
 from django.conf import settings
 
 from bots import gateway
-from bots.gateway import BotSpec, in_db_thread
+from bots.gateway import BotSpec
 from bots.models import BotConfig
 from bots.strategies import Bot, MarketMaker, NoiseTaker
-from tradeapp.logging import get_logger
-from tradeapp.redis import new_async_redis
+from common.db.threads import in_db_thread
+from common.logging import get_logger
+from common.redis import new_async_redis
 
 log = get_logger("bots")
 

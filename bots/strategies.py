@@ -9,11 +9,12 @@ import secrets
 from decimal import Decimal
 
 from bots import gateway
-from bots.gateway import BotSpec, in_db_thread
+from bots.gateway import BotSpec
 from bots.quoting import MakerParams, desired_quotes, floor_to, inventory_ratio, plan
+from common.db.threads import in_db_thread
+from common.logging import get_logger
 from marketdata.feeds.reference import read_reference
-from marketdata.groups import book_key
-from tradeapp.logging import get_logger
+from realtime.channels import book_key
 
 log = get_logger("bots")
 

@@ -1,30 +1,33 @@
-"""OHLCV candles (1m, 5m, 1h) built from the engine's trades.
+"""OHLCV candles (1m, 5m, 1h) folded from trades.
 
-The engine's publisher calls `candles_apply_trades` after each committed batch with trades.
-It folds every trade of the instrument after a watermark (the highest `last_trade_seq` of the
-instrument's candles) into its buckets, all intervals in one transaction, so each trade is
-counted exactly once however often it is called, and a batch whose candles were not written
-(a crash after the trades committed) is caught up by the next call.
+`candles_fold` takes an instrument's trades in engine sequence order (as `TradePrint` tuples:
+marketdata knows candles, not the order book's Trade model; the engine worker reads the trades
+and calls it) and folds each into its buckets, all intervals in one transaction. A trade whose
+seq is not above a candle's `last_trade_seq` is already in it, so each trade is counted exactly
+once however often it is offered.
 """
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import transaction
-from django.db.models import Max
 
 from marketdata.models import Candle, Instrument
-from orders.api.formatting import format_price, format_qty
-from orders.models import Trade
 
 INTERVALS: dict[str, timedelta] = {
     Candle.Interval.ONE_MINUTE: timedelta(minutes=1),
     Candle.Interval.FIVE_MINUTES: timedelta(minutes=5),
     Candle.Interval.ONE_HOUR: timedelta(hours=1),
 }
-# One call folds at most this many trades; the next call takes the rest (a first run on a
-# database full of trades must not hold the engine's thread for long).
-MAX_TRADES_PER_CALL = 20_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class TradePrint(NamedTuple):
+    seq: int  # the engine's per-symbol sequence of the trade
+    price: Decimal
+    qty: Decimal
+    ts: datetime
 
 
 def bucket_start(ts: datetime, interval: str) -> datetime:
@@ -32,23 +35,13 @@ def bucket_start(ts: datetime, interval: str) -> datetime:
     return ts - ((ts - EPOCH) % width)
 
 
-def candle_watermark(*, instrument: Instrument) -> int:
-    """Engine seq of the last trade already in the instrument's candles (0 if none)."""
-    return Candle.objects.filter(instrument=instrument).aggregate(m=Max("last_trade_seq"))["m"] or 0
-
-
-def candles_apply_trades(*, instrument: Instrument, watermark: int | None = None) -> tuple[list[Candle], int]:
-    """Fold the instrument's trades after `watermark` (read from the database when None) into
-    its candles. Returns the candles that changed (by interval, then in time order, so each
-    interval's last is its current candle) and the new watermark."""
+def candles_fold(*, instrument: Instrument, trades: list[TradePrint]) -> list[Candle]:
+    """Fold `trades` (ascending seq) into the instrument's candles. Returns the candles that
+    changed, by interval then in time order, so each interval's last is its current candle."""
+    if not trades:
+        return []
     with transaction.atomic():
-        if watermark is None:
-            watermark = candle_watermark(instrument=instrument)
-        trades = list(Trade.objects.filter(instrument=instrument, seq__gt=watermark).order_by("seq")
-                      .values_list("seq", "price", "qty", "created_at")[:MAX_TRADES_PER_CALL])
-        if not trades:
-            return [], watermark
-        wanted = {(interval, bucket_start(ts, interval)) for interval in INTERVALS for _, _, _, ts in trades}
+        wanted = {(interval, bucket_start(t.ts, interval)) for interval in INTERVALS for t in trades}
         existing = {(c.interval, c.start): c for c in Candle.objects.select_for_update().filter(
             instrument=instrument, start__in={start for _, start in wanted}, interval__in=list(INTERVALS))}
         touched: dict[tuple[str, datetime], Candle] = {}
@@ -73,19 +66,4 @@ def candles_apply_trades(*, instrument: Instrument, watermark: int | None = None
         updated = [c for c in touched.values() if id(c) not in new]
         Candle.objects.bulk_update(updated, ["high", "low", "close", "volume", "trade_count", "last_trade_seq"])
     order = list(INTERVALS)
-    changed = sorted(touched.values(), key=lambda c: (order.index(c.interval), c.start))
-    return changed, trades[-1][0]
-
-
-def candle_list(*, instrument: Instrument, interval: str, limit: int = 100) -> list[Candle]:
-    """The instrument's latest `limit` candles of `interval`, oldest first."""
-    rows = Candle.objects.filter(instrument=instrument, interval=interval).order_by("-start")[:limit]
-    return list(reversed(rows))
-
-
-def candle_payload(candle: Candle, instrument: Instrument) -> dict:
-    """`{interval, t, o, h, l, c, v}` with prices and quantities on the instrument's grid."""
-    return {"interval": candle.interval, "t": candle.start.isoformat().replace("+00:00", "Z"),
-            "o": format_price(candle.open, instrument), "h": format_price(candle.high, instrument),
-            "l": format_price(candle.low, instrument), "c": format_price(candle.close, instrument),
-            "v": format_qty(candle.volume, instrument)}
+    return sorted(touched.values(), key=lambda c: (order.index(c.interval), c.start))

@@ -1,18 +1,19 @@
-"""Reads of public market data."""
+"""Reads of the venue's reference data: instruments and their candles."""
 
-import json
 import time
 
 from django.conf import settings
+from django.db.models import Max
 
-from marketdata.groups import book_key, quote_key
-from marketdata.models import Instrument
-from orders.models import Trade
-from tradeapp.redis import get_redis
+from marketdata.models import Candle, Instrument
 
 
 def instrument_list():
     return Instrument.objects.all()
+
+
+def instrument_get(*, symbol: str) -> Instrument | None:
+    return Instrument.objects.filter(symbol=symbol).first()
 
 
 # symbol -> (monotonic deadline, instrument or None when unknown); this process only.
@@ -48,18 +49,12 @@ def instrument_cache_clear(**_) -> None:
     _instruments.clear()
 
 
-def book_snapshot(*, symbol: str, depth: int = 10) -> dict:
-    """{symbol, seq, bids, asks} best first, as the engine last published it (empty if none yet)."""
-    raw = get_redis().get(book_key(symbol))
-    book = json.loads(raw) if raw else {"seq": 0, "bids": [], "asks": []}
-    return {"symbol": symbol, "seq": book["seq"], "bids": book["bids"][:depth], "asks": book["asks"][:depth]}
+def candle_list(*, instrument: Instrument, interval: str, limit: int = 100) -> list[Candle]:
+    """The instrument's latest `limit` candles of `interval`, oldest first."""
+    rows = Candle.objects.filter(instrument=instrument, interval=interval).order_by("-start")[:limit]
+    return list(reversed(rows))
 
 
-def quote_list(*, symbols: list[str]) -> list[dict]:
-    raws = get_redis().mget([quote_key(s) for s in symbols]) if symbols else []
-    empty = {"bid": None, "bid_qty": None, "ask": None, "ask_qty": None, "last": None, "ts": None}
-    return [{"symbol": s, **(json.loads(raw) if raw else empty)} for s, raw in zip(symbols, raws)]
-
-
-def public_trade_list(*, symbol: str, limit: int = 50):
-    return Trade.objects.filter(instrument__symbol=symbol).order_by("-id")[:limit]
+def candle_watermark(*, instrument: Instrument) -> int:
+    """Engine seq of the last trade already in the instrument's candles (0 if none)."""
+    return Candle.objects.filter(instrument=instrument).aggregate(m=Max("last_trade_seq"))["m"] or 0

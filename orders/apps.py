@@ -6,6 +6,6 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders and accounts"
 
     def ready(self) -> None:
-        from orders.api.tokens import connect_signals
+        from orders.api.authentication import connect_signals
 
         connect_signals()  # cached API tokens are dropped when a token or its user changes

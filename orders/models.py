@@ -153,10 +153,6 @@ class Order(models.Model):
         return self.status in self.OPEN_STATUSES
 
     @property
-    def remaining_qty(self) -> Decimal:
-        return self.qty - self.filled_qty
-
-    @property
     def avg_fill_price(self) -> Decimal | None:
         if not self.filled_qty:
             return None

@@ -125,3 +125,8 @@ def trade_list(*, account: Account, symbol: str | None = None, order_id: int | N
     as_maker = _fills_as("maker", account=account, symbol=symbol, order_id=order_id)
     as_taker = _fills_as("taker", account=account, symbol=symbol, order_id=order_id)
     return as_maker.union(as_taker, all=True).order_by("-trade_id", "liquidity")
+
+
+def public_trade_list(*, symbol: str, limit: int = 50) -> QuerySet[Trade]:
+    """The public tape of a symbol, newest first (no account: what every client may see)."""
+    return Trade.objects.filter(instrument__symbol=symbol).order_by("-id")[:limit]

@@ -1,19 +1,19 @@
 """Scheduled side work of the venue (schedules: orders/migrations/0002_beat_schedules.py,
 editable in the admin under Periodic tasks)."""
 
-import logging
 from datetime import timedelta
 
 from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
+from common.logging import get_logger
 from orders.audit import audit_run
-from orders.bus import bus_publish
+from orders.bus import BusCommand, CommandKind, bus_publish
 from orders.models import Order
 from orders.services.ops import orders_expire_day
 
-logger = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 RESUBMIT_AFTER = timedelta(seconds=5)
 # One run resends at most this many commands of each kind; the next run takes the rest.
@@ -24,7 +24,7 @@ RESUBMIT_BATCH = 1000
 def expire_day_orders(symbol: str | None = None) -> list[str]:
     """At the session close: the engine expires every open DAY order. Returns the symbols told."""
     symbols = orders_expire_day(symbol=symbol)
-    logger.info("expire_day sent", extra={"symbols": symbols})
+    log.info("expire_day sent", symbols=symbols)
     return symbols
 
 
@@ -58,11 +58,10 @@ def resubmit_accepted() -> dict[str, list[int]]:
     order id, so a command that did arrive and is merely slow is harmless to send again."""
     sent: dict[str, list[int]] = {}
     for kind, orders in stale_commands().items():
-        for order_id, symbol in orders:
-            bus_publish(symbol=symbol, command={"kind": kind, "order_id": order_id})
+        bus_publish(*[BusCommand(CommandKind(kind), symbol, order_id) for order_id, symbol in orders])
         sent[kind] = [order_id for order_id, _ in orders]
     if any(sent.values()):
-        logger.warning("resubmitted engine commands", extra={"resubmitted": sent})
+        log.warning("resubmitted engine commands", resubmitted=sent)
     return sent
 
 
@@ -71,7 +70,7 @@ def audit_nightly() -> list[str]:
     """The full audit, strict: orders stuck in `accepted` count too. Violations log at ERROR."""
     violations = audit_run(strict=True)
     for violation in violations:
-        logger.error("audit violation: %s", violation)
+        log.error("audit violation", violation=violation)
     if not violations:
-        logger.info("audit ok")
+        log.info("audit ok")
     return violations

@@ -3,9 +3,9 @@ import sys
 
 import pytest
 
+from common.redis import get_redis
 from orders.bus import heartbeat_key, stream_for_shard
 from tests.processes import running, stop, wait_for
-from tradeapp.redis import get_redis
 
 
 @pytest.fixture(autouse=True)

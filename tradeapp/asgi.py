@@ -11,8 +11,8 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from realtime.auth import AllowedHostsBrowserOriginValidator, TokenQueryAuthMiddleware  # noqa: E402
 from tradeapp.routing import websocket_urlpatterns  # noqa: E402
-from tradeapp.ws_auth import AllowedHostsBrowserOriginValidator, TokenQueryAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import redis
+
 from tradeapp.settings.base import EMBEDDED_REDIS_SOCKET, VAR_DIR
 
 
@@ -44,8 +46,6 @@ def server_argv(socket_path: Path, data_dir: Path) -> list[str]:
 
 
 def wait_until_ready(socket_path: Path, timeout: float = 15.0) -> None:
-    import redis
-
     client = redis.Redis(unix_socket_path=str(socket_path), socket_connect_timeout=1)
     deadline = time.monotonic() + timeout
     while True:

@@ -3,7 +3,11 @@
 from collections.abc import Callable
 
 import redis
+from django.conf import settings
 from django.db import connection
+
+from common.redis import get_redis
+from orders.bus import heartbeat_key
 
 
 def health_check_database() -> str | None:
@@ -17,8 +21,6 @@ def health_check_database() -> str | None:
 
 
 def health_check_redis() -> str | None:
-    from tradeapp.redis import get_redis
-
     try:
         get_redis().ping()
     except (redis.RedisError, OSError) as exc:
@@ -27,11 +29,6 @@ def health_check_redis() -> str | None:
 
 
 def health_check_engine() -> str | None:
-    from django.conf import settings
-
-    from orders.bus import heartbeat_key
-    from tradeapp.redis import get_redis
-
     shards = settings.ENGINE_SHARDS
     try:
         alive = get_redis().exists(*[heartbeat_key(i, shards) for i in range(shards)])

@@ -6,8 +6,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from common.decimals import format_decimal, places_of
 from marketdata.selectors import instrument_list
-from orders.api.formatting import format_decimal, places_of
 from ui.selectors import session_opens
 
 

@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
+from common.logging import get_logger
 from marketdata.feeds.ticks import MalformedTick, Tick
-from tradeapp.logging import get_logger
 
 log = get_logger("marketdata.feeds")
 

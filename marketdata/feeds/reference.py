@@ -3,12 +3,10 @@
 Feeds hand ticks to `ReferenceWriter.offer` (cheap, never blocks). Every `publish_interval`
 the writer takes the latest tick per symbol (latest wins: a fast feed is conflated, not
 queued) and
-- stores it in Redis under `marketdata.groups.reference_key(symbol)` as JSON
-  `{"symbol", "price", "ts", "source"}`;
-- sends `{"type": "md.reference", "symbol", "price", "ts", "source"}` to the symbol's
-  channel-layer group (`marketdata.groups.symbol_group`) and publishes the same JSON on the
-  symbol's Redis pub/sub channel (`marketdata.groups.symbol_channel`, which the web
-  processes' hubs read), for the WebSocket API to forward as the instrument's reference quote;
+- stores it in Redis under `reference_key(symbol)` as JSON `{"symbol", "price", "ts", "source"}`
+  (the bots and `read_reference` read it);
+- hands it to the `publish` callable the process was started with, in the same Redis pipeline
+  (`run_feed` passes realtime's, which tells the WebSocket clients: marketdata knows no channel);
 - writes `Instrument.reference_price` in the database when it moved, at most once per
   `db_interval` per symbol, so the order services' price band follows the feed.
 
@@ -20,14 +18,34 @@ never stops the feeds.
 import asyncio
 import json
 import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from channels.layers import get_channel_layer
-
+from common.db.threads import in_db_thread
 from marketdata.feeds.base import InstrumentInfo, InstrumentSource, log
-from marketdata.feeds.store import in_db_thread, store_reference_prices
+from marketdata.feeds.store import store_reference_prices
 from marketdata.feeds.ticks import Tick
-from marketdata.groups import MD_REFERENCE, reference_key, symbol_channel, symbol_group
+
+
+@dataclass(frozen=True, slots=True)
+class ReferencePrice:
+    """One symbol's reference price as the writer published it (`price` on the instrument's tick)."""
+
+    symbol: str
+    price: str
+    ts: str
+    source: str
+
+
+# `publish(pipeline, price)`: add the publication of `price` to the writer's Redis pipeline.
+Publish = Callable[[object, ReferencePrice], None]
+
+
+def reference_key(symbol: str) -> str:
+    """Redis key of the latest reference price of a symbol (JSON of a ReferencePrice)."""
+    return f"md:ref:{symbol}"
+
 
 def round_to_tick(price: Decimal, tick: Decimal) -> Decimal:
     """The nearest multiple of the tick (at least one tick), written with the tick's places:
@@ -37,20 +55,14 @@ def round_to_tick(price: Decimal, tick: Decimal) -> Decimal:
     return (max(ticks, Decimal(1)) * tick).quantize(Decimal(1).scaleb(-places))
 
 
-def reference_message(*, symbol: str, price: Decimal, ts: str, source: str) -> dict:
-    """The channel-layer message of a reference price (documented in docs/feeds_and_bots.md)."""
-    return {"type": MD_REFERENCE, "symbol": symbol, "price": str(price), "ts": ts, "source": source}
-
-
 class ReferenceWriter:
     def __init__(self, *, instruments: InstrumentSource, redis, publish_interval: float = 0.2,
-                 db_interval: float = 1.0, refresh_every: float = 30.0, channel_layer=None,
+                 db_interval: float = 1.0, refresh_every: float = 30.0, publish: Publish | None = None,
                  store=store_reference_prices):
         self.instruments_source = instruments
         self.redis = redis
         self.publish_interval, self.db_interval, self.refresh_every = publish_interval, db_interval, refresh_every
-        # None: the project's channel layer; False: publish to Redis and the database only.
-        self.layer = get_channel_layer() if channel_layer is None else (channel_layer or None)
+        self.publish = publish  # None: Redis and the database only
         self.store = store
         self.instruments: dict[str, InstrumentInfo] = {}
         self.pending: dict[str, Tick] = {}  # latest tick per symbol not yet published
@@ -107,15 +119,15 @@ class ReferenceWriter:
                 self.stats["unknown_symbol"] += 1
                 continue
             price = round_to_tick(tick.price, info.tick_size)
-            published.append(reference_message(symbol=symbol, price=price, ts=tick.ts.isoformat(), source=tick.source))
+            published.append(ReferencePrice(symbol=symbol, price=str(price), ts=tick.ts.isoformat(), source=tick.source))
             self.db_due[symbol] = price
         if published:
             try:
                 async with self.redis.pipeline(transaction=False) as pipe:
-                    for message in published:
-                        stored = {k: v for k, v in message.items() if k != "type"}
-                        pipe.set(reference_key(message["symbol"]), json.dumps(stored))
-                        pipe.publish(symbol_channel(message["symbol"]), json.dumps(message))
+                    for reference in published:
+                        pipe.set(reference_key(reference.symbol), json.dumps(asdict(reference)))
+                        if self.publish is not None:
+                            self.publish(pipe, reference)
                     await pipe.execute()
                 self.stats["published"] += len(published)
             except Exception as error:
@@ -123,14 +135,6 @@ class ReferenceWriter:
                 log.warning("reference prices not stored in Redis", error=repr(error)[:200])
                 for symbol, tick in batch.items():  # retry them next round unless newer ones came
                     self.pending.setdefault(symbol, tick)
-            if self.layer is not None:
-                for message in published:
-                    try:
-                        await self.layer.group_send(symbol_group(message["symbol"]), message)
-                    except Exception as error:
-                        self.stats["errors"] += 1
-                        log.warning("reference price not sent to the channel layer", error=repr(error)[:200])
-                        break
         self._schedule_db_write()
 
     async def drain(self) -> None:

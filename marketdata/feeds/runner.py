@@ -9,21 +9,25 @@ from collections.abc import Iterable
 
 from django.conf import settings
 
+from common.logging import get_logger
+from common.redis import new_async_redis
 from marketdata.feeds.alpaca import AlpacaQuotesFeed
 from marketdata.feeds.base import Backoff, Feed
-from marketdata.feeds.reference import ReferenceWriter
+from marketdata.feeds.reference import Publish, ReferenceWriter
 from marketdata.feeds.replay import ReplayFeed
 from marketdata.feeds.simulated import SimulatedFeed
 from marketdata.feeds.store import instruments_from_db
 from marketdata.feeds.udp import UdpFeed
-from marketdata.groups import feed_stats_key
-from tradeapp.logging import get_logger
-from tradeapp.redis import new_async_redis
 
 log = get_logger("marketdata.feeds")
 
 KINDS = ("simulated", "replay", "udp", "alpaca")
 SHUTDOWN_STEP_SECONDS = 10
+
+
+def feed_stats_key() -> str:
+    """Redis key of the feed process's statistics (JSON)."""
+    return "md:feeds:stats"
 
 
 def build_feed(kind: str, *, emit, options: dict | None = None) -> Feed:
@@ -44,9 +48,10 @@ def build_feed(kind: str, *, emit, options: dict | None = None) -> Feed:
 
 
 class FeedProcess:
-    def __init__(self, kinds: Iterable[str], options: dict[str, dict] | None = None):
+    def __init__(self, kinds: Iterable[str], options: dict[str, dict] | None = None, *, publish: Publish | None = None):
         self.kinds = list(dict.fromkeys(kinds))
         self.options = options or {}
+        self.publish = publish
         self.stopping = asyncio.Event()
 
     async def run(self) -> None:
@@ -56,7 +61,7 @@ class FeedProcess:
         redis = new_async_redis()
         writer = ReferenceWriter(instruments=instruments_from_db, redis=redis,
                                  publish_interval=settings.REFERENCE_PUBLISH_INTERVAL,
-                                 db_interval=settings.REFERENCE_DB_INTERVAL)
+                                 db_interval=settings.REFERENCE_DB_INTERVAL, publish=self.publish)
         feeds = [build_feed(kind, emit=writer.offer, options=self.options.get(kind)) for kind in self.kinds]
         writer_task = asyncio.create_task(writer.run(), name="reference-writer")
         feed_tasks = [asyncio.create_task(feed.run(), name=f"feed-{feed.name}") for feed in feeds]

@@ -3,29 +3,11 @@ database thread (`in_db_thread`), never on the event loop."""
 
 from decimal import Decimal
 
-from asgiref.sync import sync_to_async
-from django.db import DatabaseError, close_old_connections, transaction
+from django.db import transaction
 
+from common.db.threads import in_db_thread
 from marketdata.feeds.base import InstrumentInfo
 from marketdata.models import Instrument
-
-
-def _guarded(fn):
-    def call(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except DatabaseError:
-            # A dropped connection stays broken in a long-lived process: let the next
-            # call open a fresh one.
-            close_old_connections()
-            raise
-
-    return call
-
-
-def in_db_thread(fn):
-    """`await in_db_thread(fn)(...)`: run fn in the single thread that owns the connection."""
-    return sync_to_async(_guarded(fn), thread_sensitive=True)
 
 
 def load_instruments() -> list[InstrumentInfo]:

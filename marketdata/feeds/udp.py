@@ -11,6 +11,7 @@ import asyncio
 from marketdata.feeds.base import Feed
 from marketdata.feeds.ticks import MalformedTick, decode_json, tick_from_mapping
 
+
 class _Protocol(asyncio.DatagramProtocol):
     def __init__(self, feed: "UdpFeed", closed: asyncio.Future):
         self.feed, self.closed = feed, closed

@@ -4,16 +4,16 @@ ServiceError kinds: "invalid" -> 400 {field: [message]}, "refused" -> 422 {code,
 "not_found" -> 404 {detail}. A Redis outage on a read is 503, not a 500.
 """
 
-import logging
 
 from redis.exceptions import RedisError
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from orders.services.errors import ServiceError
+from common.errors import ServiceError
+from common.logging import get_logger
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 SERVICE_STATUS = {
     "invalid": status.HTTP_400_BAD_REQUEST,
@@ -37,7 +37,7 @@ def api_exception_handler(exc, context):
         code, body = service_error_answer(exc)
         return Response(body, status=code)
     if isinstance(exc, RedisError):
-        log.warning("redis unavailable for %s", context.get("view").__class__.__name__, exc_info=True)
+        log.warning("redis unavailable", view=context.get("view").__class__.__name__, exc_info=True)
         return Response({"detail": "Market data is temporarily unavailable."},
                         status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"})
     return exception_handler(exc, context)

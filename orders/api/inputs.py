@@ -4,6 +4,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.symbols import CLIENT_ORDER_ID_CHARS, SYMBOL_CHARS
 from orders.api.fields import (
     StrictBooleanField,
     StrictCharField,
@@ -14,13 +15,9 @@ from orders.api.fields import (
 from orders.models import Order
 
 MAX_BATCH = 100
-# Printable ASCII, 1 to 64 characters: safe in a URL path, a log line and a FIX tag.
-CLIENT_ORDER_ID_CHARS = r"[\x20-\x7e]{1,64}"
 client_order_id_validator = RegexValidator(
     rf"\A{CLIENT_ORDER_ID_CHARS}\Z", "Use 1 to 64 printable ASCII characters.", code="invalid")
-# Symbols as the venue lists them: printable ASCII without spaces. Unknown ones are the
-# service's to refuse.
-SYMBOL_CHARS = r"[\x21-\x7e]{1,16}"
+# Unknown symbols are the service's to refuse.
 symbol_validator = RegexValidator(rf"\A{SYMBOL_CHARS}\Z", "Not a symbol.", code="invalid")
 
 

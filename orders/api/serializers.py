@@ -1,6 +1,6 @@
 """Response shapes of the order API (also used by the engine worker for order updates).
 
-Decimals are strings on the instrument's grid (see orders.api.formatting); times are ISO 8601
+Decimals are strings on the instrument's grid (see common.decimals); times are ISO 8601
 UTC. These serializers only write; request bodies are parsed in orders.api.inputs.
 """
 
@@ -10,7 +10,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orders.api.formatting import format_cash, format_decimal, places_of
+from common.decimals import format_cash, format_decimal, places_of
 from orders.models import Order
 
 DECIMAL_SCHEMA = {"type": "string", "format": "decimal"}

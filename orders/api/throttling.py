@@ -10,16 +10,16 @@ throttle keeps every request's timestamp of the last period in one cached list t
 rewrites and pickles on each request; at the venue's rates that list cost milliseconds per request.
 """
 
-import logging
 import time
 
 from django.conf import settings
 from redis.exceptions import RedisError
 from rest_framework.throttling import UserRateThrottle
 
-from tradeapp.redis import get_redis
+from common.logging import get_logger
+from common.redis import get_redis
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # KEYS[1]: the client's key. ARGV: now, emission interval (period / N), burst tolerance (period - interval).
 # Returns "0" when allowed (and records it), else the seconds to wait, as text (Lua numbers would truncate).

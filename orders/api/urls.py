@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from orders.api.auth import TokenView
 from orders.api.views.account import AccountView, PositionListView
+from orders.api.views.auth import TokenView
 from orders.api.views.batch import OrderBatchView
 from orders.api.views.orders import OrderByClientIdView, OrderDetailView, OrderListView
 from orders.api.views.trades import TradeListView

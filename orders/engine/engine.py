@@ -80,11 +80,6 @@ class MatchingEngine:
             self.orders[order.order_id] = order
         self.books[symbol] = book
 
-    def mark_seen(self, order_ids):
-        """Remember ids of orders closed before a restart, so a redelivered NewOrder for
-        one of them is ignored rather than entered again."""
-        self.closed.update(oid for oid in order_ids if oid not in self.orders)
-
     # -- queries -------------------------------------------------------------------------
 
     def symbols(self):

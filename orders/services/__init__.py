@@ -9,11 +9,9 @@ from orders.services.accounts import (
     position_grant,
 )
 from orders.services.cancellation import order_cancel, order_cancel_all, order_replace
-from orders.services.errors import ServiceError
 from orders.services.placement import order_place, order_place_many
 
 __all__ = [
-    "ServiceError",
     "account_deposit",
     "account_for_user",
     "account_set_frozen",

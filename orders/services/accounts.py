@@ -6,9 +6,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F
 
+from common.errors import ServiceError
 from orders.models import Account, LedgerEntry, Position, PositionTransfer
 from orders.money import CENT
-from orders.services.errors import ServiceError
 
 
 def account_system(*, kind: str) -> Account:

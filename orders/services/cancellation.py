@@ -7,10 +7,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from orders.bus import bus_publish_on_commit
+from common.decimals import plain_decimal
+from common.errors import ServiceError, invalid, not_found
+from orders.bus import BusCommand, CommandKind, bus_publish_on_commit
 from orders.models import Account, Order, Position
-from orders.services.errors import ServiceError, invalid, not_found
 from orders.services.reservations import reserve_target
+from orders.services.risk import risk_check_band, risk_check_size, risk_check_tradable
+from orders.services.validation import validate_price, validate_qty
 
 CANCELABLE = (Order.Status.ACCEPTED, Order.Status.NEW, Order.Status.PARTIALLY_FILLED)
 
@@ -34,7 +37,7 @@ def order_cancel(*, account: Account, order_id: int) -> Order:
         raise ServiceError("order_not_open", f"The order is already {order.status}.")
     order.status = Order.Status.PENDING_CANCEL
     order.save(update_fields=["status", "updated_at"])
-    bus_publish_on_commit(symbol=order.instrument.symbol, command={"kind": "cancel", "order_id": order.pk})
+    bus_publish_on_commit(BusCommand(CommandKind.CANCEL, order.instrument.symbol, order.pk))
     return order
 
 
@@ -45,8 +48,7 @@ def order_cancel_all(*, account: Account, symbol: str | None = None) -> list[int
         queryset = queryset.filter(instrument__symbol=symbol)
     orders = list(queryset.select_related("instrument").order_by("id"))
     Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=Order.Status.PENDING_CANCEL, updated_at=timezone.now())
-    for order in orders:
-        bus_publish_on_commit(symbol=order.instrument.symbol, command={"kind": "cancel", "order_id": order.pk})
+    bus_publish_on_commit(*[BusCommand(CommandKind.CANCEL, order.instrument.symbol, order.pk) for order in orders])
     return [o.pk for o in orders]
 
 
@@ -61,29 +63,18 @@ def order_replace(*, account: Account, order_id: int, qty: Decimal | None = None
         raise ServiceError("order_not_open", f"The order is {order.status} and cannot be replaced.")
     if order.replace_qty is not None:
         raise ServiceError("replace_pending", "A replace of this order is already waiting for the engine.")
-    if account.frozen:
-        raise ServiceError("account_frozen", "The account is frozen.")
-    if not instrument.is_trading:
-        raise ServiceError("instrument_halted", f"{instrument.symbol} is halted.")
+    risk_check_tradable(instrument=instrument, frozen=account.frozen)
     if limit_price is not None:
         if order.type not in (Order.Type.LIMIT, Order.Type.STOP_LIMIT):
             raise invalid("limit_price", f"A {order.type} order has no limit price to change.")
-        if limit_price <= 0 or limit_price % instrument.tick_size:
-            raise invalid("limit_price", f"limit_price must be a positive multiple of the tick size {instrument.tick_size.normalize()}.")
-        reference = instrument.reference_price or instrument.last_price
-        if reference and abs(limit_price - reference) > reference * instrument.price_band:
-            raise ServiceError("price_out_of_band", f"Price must lie within {instrument.price_band:.2%} of {reference.normalize()}.")
-    new_price = limit_price if limit_price is not None else order.limit_price
-    new_qty = qty if qty is not None else order.qty
-    if new_price is not None and new_qty * new_price > instrument.max_order_notional:
-        raise ServiceError("size_limit", f"Notional exceeds the maximum of {instrument.max_order_notional}.")
+        validate_price(instrument=instrument, field="limit_price", price=limit_price)
     if qty is not None:
-        if qty <= 0 or qty % instrument.lot_size:
-            raise invalid("qty", f"qty must be a positive multiple of the lot size {instrument.lot_size.normalize()}.")
+        validate_qty(instrument=instrument, qty=qty)
         if qty <= order.filled_qty:
-            raise invalid("qty", f"qty must exceed the filled quantity {order.filled_qty.normalize()}.")
-        if qty > instrument.max_order_qty:
-            raise ServiceError("size_limit", f"qty exceeds the maximum of {instrument.max_order_qty.normalize()}.")
+            raise invalid("qty", f"qty must exceed the filled quantity {plain_decimal(order.filled_qty)}.")
+    risk_check_band(instrument=instrument, prices=(limit_price,))
+    risk_check_size(instrument=instrument, qty=qty if qty is not None else order.qty,
+                    price=limit_price if limit_price is not None else order.limit_price)
     order.replace_qty = qty if qty is not None else order.qty
     order.replace_limit_price = limit_price if limit_price is not None else order.limit_price
     extra_qty = order.replace_qty - order.qty
@@ -101,5 +92,5 @@ def order_replace(*, account: Account, order_id: int, qty: Decimal | None = None
         if not taken:
             raise ServiceError("insufficient_position", "Not enough free quantity for the larger order.")
     order.save(update_fields=["replace_qty", "replace_limit_price", "reserved_cash", "updated_at"])
-    bus_publish_on_commit(symbol=instrument.symbol, command={"kind": "replace", "order_id": order.pk})
+    bus_publish_on_commit(BusCommand(CommandKind.REPLACE, instrument.symbol, order.pk))
     return order

@@ -8,16 +8,16 @@ engine refuses them anyway); the engine confirms the status when it applies it.
 
 from django.db import transaction
 
+from common.errors import invalid
 from marketdata.models import Instrument
 from marketdata.selectors import instrument_cache_clear
-from orders.bus import bus_publish, bus_publish_on_commit
-from orders.services.errors import invalid
+from orders.bus import BusCommand, CommandKind, bus_publish, bus_publish_on_commit
 
 
-def _set_status(*, instrument: Instrument, status: str, kind: str) -> Instrument:
+def _set_status(*, instrument: Instrument, status: str, kind: CommandKind) -> Instrument:
     with transaction.atomic():
         Instrument.objects.filter(pk=instrument.pk).update(status=status)
-        bus_publish_on_commit(symbol=instrument.symbol, command={"kind": kind})
+        bus_publish_on_commit(BusCommand(kind, instrument.symbol))
     instrument_cache_clear()
     instrument.refresh_from_db(fields=["status"])
     return instrument
@@ -25,12 +25,12 @@ def _set_status(*, instrument: Instrument, status: str, kind: str) -> Instrument
 
 def instrument_halt(*, instrument: Instrument) -> Instrument:
     """Stop trading in `instrument`: new orders are refused at once, the engine stops matching."""
-    return _set_status(instrument=instrument, status=Instrument.Status.HALTED, kind="halt")
+    return _set_status(instrument=instrument, status=Instrument.Status.HALTED, kind=CommandKind.HALT)
 
 
 def instrument_resume(*, instrument: Instrument) -> Instrument:
     """Trading in `instrument` resumes: orders are accepted again and the engine matches."""
-    return _set_status(instrument=instrument, status=Instrument.Status.TRADING, kind="resume")
+    return _set_status(instrument=instrument, status=Instrument.Status.TRADING, kind=CommandKind.RESUME)
 
 
 def orders_expire_day(*, symbol: str | None = None) -> list[str]:
@@ -46,6 +46,5 @@ def orders_expire_day(*, symbol: str | None = None) -> list[str]:
         symbols = [symbol]
     else:
         symbols = list(Instrument.objects.order_by("symbol").values_list("symbol", flat=True))
-    for each in symbols:
-        bus_publish(symbol=each, command={"kind": "expire_day"})
+    bus_publish(*[BusCommand(CommandKind.EXPIRE_DAY, each) for each in symbols])
     return symbols

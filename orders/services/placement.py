@@ -8,69 +8,15 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from common.errors import ServiceError, invalid
 from marketdata.models import Instrument
 from marketdata.selectors import instruments_get_cached
-from orders.bus import bus_publish_many_on_commit, bus_publish_on_commit
+from orders.bus import BusCommand, CommandKind, bus_publish_on_commit
 from orders.models import ZERO, Account, Order, Position
 from orders.services.entry_statements import order_insert, order_reserve_and_insert, reserve_run
-from orders.services.errors import ServiceError, invalid
-from orders.services.reservations import collar_price, reserve_target
-
-PRICED_TYPES = {Order.Type.LIMIT, Order.Type.STOP_LIMIT}
-STOP_TYPES = {Order.Type.STOP, Order.Type.STOP_LIMIT}
-
-
-def _on_grid(value: Decimal, step: Decimal) -> bool:
-    return value > 0 and value % step == 0
-
-
-def _validate_shape(*, instrument: Instrument, type: str, time_in_force: str, qty: Decimal,
-                    limit_price: Decimal | None, stop_price: Decimal | None, post_only: bool) -> None:
-    if type in PRICED_TYPES and limit_price is None:
-        raise invalid("limit_price", f"A {type} order needs a limit_price.")
-    if type not in PRICED_TYPES and limit_price is not None:
-        raise invalid("limit_price", f"A {type} order takes no limit_price.")
-    if type in STOP_TYPES and stop_price is None:
-        raise invalid("stop_price", f"A {type} order needs a stop_price.")
-    if type not in STOP_TYPES and stop_price is not None:
-        raise invalid("stop_price", f"A {type} order takes no stop_price.")
-    if post_only and (type != Order.Type.LIMIT or time_in_force in {"ioc", "fok"}):
-        raise invalid("post_only", "post_only applies only to gtc or day limit orders.")
-    if not _on_grid(qty, instrument.lot_size):
-        raise invalid("qty", f"qty must be a positive multiple of the lot size {instrument.lot_size.normalize()}.")
-    for field, price in (("limit_price", limit_price), ("stop_price", stop_price)):
-        if price is not None and not _on_grid(price, instrument.tick_size):
-            raise invalid(field, f"{field} must be a positive multiple of the tick size {instrument.tick_size.normalize()}.")
-
-
-def _check_risk(*, instrument: Instrument, frozen: bool, side: str, type: str, qty: Decimal,
-                limit_price: Decimal | None, stop_price: Decimal | None) -> Decimal | None:
-    """Raise a refusal, or return the price the buy reservation is computed at."""
-    if frozen:
-        raise ServiceError("account_frozen", "The account is frozen.")
-    if not instrument.is_trading:
-        raise ServiceError("instrument_halted", f"{instrument.symbol} is halted.")
-    reference = instrument.reference_price or instrument.last_price
-    if reference:
-        low, high = reference * (1 - instrument.price_band), reference * (1 + instrument.price_band)
-        for price in (limit_price, stop_price):
-            if price is not None and not low <= price <= high:
-                raise ServiceError("price_out_of_band",
-                                   f"Price must lie within {instrument.price_band:.2%} of {reference.normalize()} "
-                                   f"({low.normalize()} to {high.normalize()}).")
-    if qty > instrument.max_order_qty:
-        raise ServiceError("size_limit", f"qty exceeds the maximum of {instrument.max_order_qty.normalize()}.")
-    notional_price = limit_price or stop_price or reference
-    if notional_price is not None and qty * notional_price > instrument.max_order_notional:
-        raise ServiceError("size_limit", f"Notional exceeds the maximum of {instrument.max_order_notional}.")
-    if side != Order.Side.BUY:
-        return None
-    if limit_price is not None:
-        return limit_price
-    base = stop_price or reference
-    if base is None:
-        raise ServiceError("no_reference_price", f"No reference price for {instrument.symbol} to protect a market buy.")
-    return collar_price(instrument=instrument, side=side, base=base)
+from orders.services.reservations import reserve_target
+from orders.services.risk import risk_check_order
+from orders.services.validation import validate_order_shape
 
 
 def _reserve(order: Order) -> None:
@@ -119,7 +65,7 @@ def order_place(*, account: Account, symbol: str, side: str, type: str, qty: Dec
 
     Only the account's id is taken from `account`: whether it is frozen is part of the reservation."""
     instrument = _instrument_for(symbol)
-    _validate_shape(instrument=instrument, type=type, time_in_force=time_in_force, qty=qty,
+    validate_order_shape(instrument=instrument, type=type, time_in_force=time_in_force, qty=qty,
                     limit_price=limit_price, stop_price=stop_price, post_only=post_only)
     if client_order_id:
         existing = Order.objects.filter(account=account, client_order_id=client_order_id).first()
@@ -129,11 +75,11 @@ def order_place(*, account: Account, symbol: str, side: str, type: str, qty: Dec
                   time_in_force=time_in_force, qty=qty, limit_price=limit_price, stop_price=stop_price,
                   post_only=post_only, status=Order.Status.ACCEPTED)
     try:
-        order.reserve_price = _check_risk(instrument=instrument, frozen=False, side=side, type=type, qty=qty,
-                                          limit_price=limit_price, stop_price=stop_price)
+        order.reserve_price = risk_check_order(instrument=instrument, frozen=False, side=side, qty=qty,
+                                               limit_price=limit_price, stop_price=stop_price)
         order.reserved_cash = reserve_target(order)
         _store_accepted(order)
-        bus_publish_on_commit(symbol=instrument.symbol, command={"kind": "new", "order_id": order.pk})
+        bus_publish_on_commit(BusCommand(CommandKind.NEW, instrument.symbol, order.pk))
     except ServiceError as refusal:
         return _store_rejected(order, refusal)
     except IntegrityError:
@@ -183,7 +129,7 @@ def order_place_many(*, account: Account, orders: list[dict]) -> list[tuple[Orde
         try:
             if instrument is None:
                 raise invalid("symbol", f"Unknown symbol {body['symbol']!r}.")
-            _validate_shape(instrument=instrument, type=body["type"], time_in_force=body.get("time_in_force", "gtc"),
+            validate_order_shape(instrument=instrument, type=body["type"], time_in_force=body.get("time_in_force", "gtc"),
                             qty=body["qty"], limit_price=body.get("limit_price"), stop_price=body.get("stop_price"),
                             post_only=body.get("post_only", False))
         except ServiceError as error:
@@ -241,9 +187,9 @@ def _reserve_and_store(account: Account, fresh: list[tuple[int, Order]], results
     publish = []
     for index, order in fresh:
         try:
-            order.reserve_price = _check_risk(instrument=order.instrument, frozen=locked.frozen, side=order.side,
-                                              type=order.type, qty=order.qty, limit_price=order.limit_price,
-                                              stop_price=order.stop_price)
+            order.reserve_price = risk_check_order(instrument=order.instrument, frozen=locked.frozen, side=order.side,
+                                                   qty=order.qty, limit_price=order.limit_price,
+                                                   stop_price=order.stop_price)
             order.reserved_cash = reserve_target(order)
             if order.side == Order.Side.BUY:
                 amount = order.reserved_cash
@@ -269,4 +215,4 @@ def _reserve_and_store(account: Account, fresh: list[tuple[int, Order]], results
     for instrument_id, qty in reserved_qty.items():
         Position.objects.filter(pk=positions[instrument_id].pk).update(reserved_qty=F("reserved_qty") + qty)
     Order.objects.bulk_create([order for _, order in fresh])
-    bus_publish_many_on_commit(commands=[(symbol, {"kind": "new", "order_id": order.pk}) for symbol, order in publish])
+    bus_publish_on_commit(*[BusCommand(CommandKind.NEW, symbol, order.pk) for symbol, order in publish])

@@ -18,7 +18,7 @@ from functools import cache
 
 from django.db import connection
 
-from tradeapp.db.cursors import prepared_cursor
+from common.db.cursors import prepared_cursor
 
 
 def _postgres() -> bool:

@@ -1,25 +1,32 @@
 """The engine worker's asyncio loop: read the shard's stream in batches, settle each batch
 in the database thread, acknowledge, then publish (while the next batch settles). Nothing is
-published before commit."""
+published before commit.
+
+The worker does not know how its results reach the clients: the entry point that starts it
+(`manage.py run_engine`) passes a `Publisher` (realtime's), which it calls after each commit.
+"""
 
 import asyncio
 import gc
 import json
-import logging
 import os
 import signal
 import time
+from typing import Protocol
 
-import redis.asyncio
+import redis
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from orders.bus import GROUP, heartbeat_key, stats_key, stream_for_shard
-from orders.worker.core import EngineCore
+from common.logging import get_logger
+from common.redis import new_async_redis
+from marketdata.models import Candle, Instrument
+from orders.bus import FIELD, GROUP, BusCommand, MalformedCommand, heartbeat_key, stats_key, stream_for_shard
 from orders.engine import Trade
-from orders.worker.publish import publish_batch, publish_candles
+from orders.worker.candles import CandleFolder
+from orders.worker.core import BatchResult, EngineCore
 
-log = logging.getLogger("orders.engine")
+log = get_logger("orders.engine")
 
 BATCH_SIZE = 500
 # A read that brings fewer commands than this waits ENGINE_LINGER_MS once for more.
@@ -29,14 +36,25 @@ LINGER_BELOW = 32
 CANDLE_PERIOD = 1.0
 
 
+class Publisher(Protocol):
+    """Where committed work goes. Neither method may raise: a failure is the publisher's to log
+    (and to recover from by publishing whole snapshots later)."""
+
+    async def publish_batch(self, result: BatchResult) -> None: ...
+
+    async def publish_candles(self, candles: dict[str, tuple[Instrument, list[Candle]]]) -> None: ...
+
+
 class EngineWorker:
-    def __init__(self, *, shard: int, shards: int):
+    def __init__(self, *, shard: int, shards: int, publisher: Publisher):
         self.shard, self.shards = shard, shards
         self.core = EngineCore(shard=shard, shards=shards)
+        self.publisher = publisher
+        self.candles = CandleFolder()
         self.stream = stream_for_shard(shard, shards)
         self.consumer = f"engine-{shard}"
         self.stopping = asyncio.Event()
-        self.redis = redis.asyncio.Redis.from_url(settings.REDIS_URL)
+        self.redis = new_async_redis()
         self.lags: list[float] = []
         self.traded: set[str] = set()  # symbols with trades not folded into candles yet
         self.publishing: asyncio.Task | None = None  # the last committed batch, being published
@@ -60,7 +78,7 @@ class EngineWorker:
         await self.in_db_thread(self.core.recover)()
         self._freeze_heap()
         heartbeat = asyncio.create_task(self._heartbeat())
-        log.info("engine started", extra={"shard": self.shard, "shards": self.shards, "symbols": list(self.core.codecs)})
+        log.info("engine started", shard=self.shard, shards=self.shards, symbols=list(self.core.specs))
         # First what this consumer read but never acknowledged, then orders that never got here.
         await self._drain_pending()
         stale = await self.in_db_thread(self.core.stale_accepted_commands)()
@@ -80,7 +98,7 @@ class EngineWorker:
                 if wait <= 0:
                     symbols, self.traded = sorted(self.traded), set()
                     self.candles_due = time.monotonic() + CANDLE_PERIOD
-                    await publish_candles(self.core, symbols, self.redis)
+                    await self._publish_candles(symbols)
                     continue
                 block = max(1, min(block, int(wait * 1000)))
             try:
@@ -99,7 +117,7 @@ class EngineWorker:
             await self.redis.delete(heartbeat_key(self.shard, self.shards))
         except (redis.ConnectionError, OSError):
             pass  # Redis may stop first under the supervisor; the key expires anyway
-        log.info("engine stopped", extra={"shard": self.shard})
+        log.info("engine stopped", shard=self.shard)
 
     async def _linger(self, entries: list) -> list:
         """`entries`, and what arrives within ENGINE_LINGER_MS when they are few."""
@@ -137,20 +155,19 @@ class EngineWorker:
             await self._process(self._decode(pending))
 
     @staticmethod
-    def _decode(entries) -> list[tuple[bytes, dict]]:
+    def _decode(entries) -> list[tuple[bytes, BusCommand | None]]:
         decoded = []
         for entry_id, fields in entries:
             try:
-                command = json.loads(fields[b"c"])
-                if not isinstance(command, dict):
-                    raise ValueError("not an object")
-            except (KeyError, ValueError, TypeError):
-                log.error("malformed bus entry dropped", extra={"entry": repr(fields)[:200]})
+                command = BusCommand.decode(fields[FIELD])
+            except (KeyError, MalformedCommand) as error:
+                # Acknowledged with the rest, so it cannot block the stream.
+                log.error("malformed bus entry dropped", entry=repr(fields)[:200], error=str(error)[:200])
                 command = None
             decoded.append((entry_id, command))
         return decoded
 
-    async def _process(self, entries: list[tuple[bytes | None, dict | None]]) -> None:
+    async def _process(self, entries: list[tuple[bytes | None, BusCommand | None]]) -> None:
         commands = [c for _, c in entries if c is not None]
         started = time.perf_counter()
         try:
@@ -169,7 +186,7 @@ class EngineWorker:
                 try:
                     results.append(await self.in_db_thread(self.core.handle_batch)([command]))
                 except Exception:
-                    log.exception("command failed and was dropped", extra={"command": command})
+                    log.exception("command failed and was dropped", command=str(command))
                     self.stats["errors"] += 1
                     await self.in_db_thread(self.core.recover)()
             gc.unfreeze()  # let the books the recovery replaced be collected, then freeze the new ones
@@ -194,11 +211,21 @@ class EngineWorker:
         self.stats["last_batch_size"] = len(commands)
         self.stats["last_batch_ms"] = round((time.perf_counter() - started) * 1000, 3)
 
-    async def _publish(self, results) -> None:
+    async def _publish(self, results: list[BatchResult]) -> None:
         started = time.perf_counter()
         for result in results:
-            await publish_batch(self.core, result, self.redis)
+            await self.publisher.publish_batch(result)
         self.stats["publish_ms"] += (time.perf_counter() - started) * 1000
+
+    async def _publish_candles(self, symbols: list[str]) -> None:
+        """Fold the committed trades of `symbols` into their candles, then publish what changed."""
+        try:
+            changed = await self.in_db_thread(self.candles.fold)(symbols)
+        except Exception:
+            log.warning("candles not folded", exc_info=True)
+            return
+        if changed:
+            await self.publisher.publish_candles(changed)
 
     async def _heartbeat(self) -> None:
         while True:

@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from django.utils import timezone
 
 from marketdata.models import Instrument
+from orders.engine import InstrumentSpec
 from orders.engine import events as ev
 from orders.models import Account, LedgerEntry, Order, Position, Trade
 from orders.money import CENT, ZERO, fee_for
@@ -46,7 +47,6 @@ class Batch:
     position_deltas: dict[tuple[int, int], list[Decimal]] = field(default_factory=dict)
     trades: list[tuple[Trade, list[tuple[int, str, Decimal]]]] = field(default_factory=list)
     updates: list[OrderUpdate] = field(default_factory=list)
-    public_trades: list[Trade] = field(default_factory=list)
     dirty_orders: set[int] = field(default_factory=set)
     dirty_instruments: set[str] = field(default_factory=set)
     status_changed: set[str] = field(default_factory=set)
@@ -125,8 +125,15 @@ def _close(batch: Batch, order: Order, status: str, *, reason: str = "") -> None
     order.replace_qty = order.replace_limit_price = None
 
 
-def apply_event(batch: Batch, event, codec) -> None:
-    """One engine event onto the batch. `codec` turns ticks and lots back into Decimals."""
+def cancel_unseen(batch: Batch, order: Order) -> None:
+    """A `new` command for an order canceled before the engine ever saw it: close it here."""
+    _close(batch, order, Order.Status.CANCELED)
+    batch.dirty_orders.add(order.pk)
+    batch.updates.append(OrderUpdate(order, "canceled"))
+
+
+def apply_event(batch: Batch, event, spec: InstrumentSpec) -> None:
+    """One engine event onto the batch. `spec` turns its ticks and lots back into Decimals."""
     orders = batch.orders
     now = timezone.now()
     instrument = batch.instruments[event.symbol]
@@ -139,7 +146,7 @@ def apply_event(batch: Batch, event, codec) -> None:
         batch.status_changed.add(event.symbol)
         return
     if isinstance(event, ev.Trade):
-        _apply_trade(batch, event, codec, instrument)
+        _apply_trade(batch, event, spec, instrument)
         return
     order = orders.get(getattr(event, "order_id", None))
     if order is None:
@@ -160,7 +167,7 @@ def apply_event(batch: Batch, event, codec) -> None:
         _close(batch, order, Order.Status.EXPIRED)
         batch.updates.append(OrderUpdate(order, "expired"))
     elif isinstance(event, ev.Replaced):
-        _apply_replaced(batch, order, event, codec)
+        _apply_replaced(batch, order, event, spec)
     elif isinstance(event, ev.CancelRejected):
         _apply_cancel_rejected(batch, order, event)
     elif isinstance(event, ev.StopTriggered):
@@ -168,11 +175,11 @@ def apply_event(batch: Batch, event, codec) -> None:
         order.engine_seq = event.seq
 
 
-def _apply_replaced(batch: Batch, order: Order, event, codec) -> None:
+def _apply_replaced(batch: Batch, order: Order, event, spec: InstrumentSpec) -> None:
     old_qty = order.qty
-    order.qty = codec.qty(event.qty)
+    order.qty = spec.lots_to_qty(event.qty)
     if event.price is not None and order.limit_price is not None:
-        order.limit_price = codec.price(event.price)
+        order.limit_price = spec.ticks_to_price(event.price)
         if order.side == Order.Side.BUY and order.type in (Order.Type.LIMIT, Order.Type.STOP_LIMIT):
             order.reserve_price = order.limit_price
     if order.side == Order.Side.SELL and order.qty < old_qty:
@@ -210,9 +217,9 @@ def _fill(batch: Batch, order: Order, qty: Decimal, price: Decimal, leaves: int)
         _release(batch, order)
 
 
-def _apply_trade(batch: Batch, event, codec, instrument: Instrument) -> None:
+def _apply_trade(batch: Batch, event, spec: InstrumentSpec, instrument: Instrument) -> None:
     maker, taker = batch.orders[event.maker_order_id], batch.orders[event.taker_order_id]
-    qty, price = codec.qty(event.qty), codec.price(event.price)
+    qty, price = spec.lots_to_qty(event.qty), spec.ticks_to_price(event.price)
     notional = (qty * price).quantize(CENT)
     maker_fee, taker_fee = fee_for(notional, instrument.maker_fee_rate), fee_for(notional, instrument.taker_fee_rate)
     buyer, seller = (taker, maker) if event.aggressor_side == "buy" else (maker, taker)

@@ -13,11 +13,12 @@ from bots.gateway import BotSpec
 from bots.models import BotConfig
 from bots.runner import BotRunner
 from bots.strategies import MarketMaker, NoiseTaker
-from marketdata.groups import book_key, reference_key
+from common.redis import new_async_redis
+from marketdata.feeds.reference import reference_key
 from marketdata.models import Instrument
 from orders.models import Order
+from realtime.channels import book_key
 from tests.factories import make_instrument, make_trader
-from tradeapp.redis import new_async_redis
 
 pytestmark = pytest.mark.django_db(transaction=True)
 D = Decimal

@@ -2,8 +2,19 @@
 
 from decimal import Decimal
 
-from bots.quoting import (BUY, SELL, Cancel, MakerParams, OpenOrder, Place, Quote, Replace, desired_quotes,
-                          inventory_ratio, plan)
+from bots.quoting import (
+    BUY,
+    SELL,
+    Cancel,
+    MakerParams,
+    OpenOrder,
+    Place,
+    Quote,
+    Replace,
+    desired_quotes,
+    inventory_ratio,
+    plan,
+)
 
 D = Decimal
 TICK, LOT = D("0.01"), D("1")

@@ -7,10 +7,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from common.errors import ServiceError
 from marketdata.models import Instrument
 from marketdata.selectors import instrument_cache_clear, instruments_get_cached
 from orders.models import Order
-from orders.services import ServiceError, account_set_frozen, order_place
+from orders.services import account_set_frozen, order_place
 from orders.services.ops import instrument_halt, instrument_resume
 from tests.factories import make_instrument, make_trader
 

@@ -30,7 +30,7 @@ def test_readyz_is_503_naming_the_engine_once_it_stops(client, engine):
 @pytest.mark.django_db
 def test_readyz_is_503_naming_redis_when_redis_is_down(client, tmp_path):
     with override_settings(REDIS_URL=f"unix://{tmp_path}/nothing-listens-here.sock"):
-        from tradeapp.redis import get_redis
+        from common.redis import get_redis
 
         get_redis.cache_clear()
         response = client.get("/readyz")

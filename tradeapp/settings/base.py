@@ -139,7 +139,7 @@ def database_config(url: str) -> dict:
         config["TEST"] = {"NAME": f"test_{config['NAME']}_{os.getpid()}"}
     if config["ENGINE"] == "django.db.backends.postgresql":
         # Django's, with a liveness check of kept connections that needs no round trip.
-        config["ENGINE"] = "tradeapp.db.postgresql"
+        config["ENGINE"] = "common.db.postgresql"
     return config
 
 
@@ -184,7 +184,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # --- REST -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "orders.api.tokens.CachedTokenAuthentication",  # DRF's, with the lookup cached (see the module)
+        "orders.api.authentication.CachedTokenAuthentication",  # DRF's, with the lookup cached (see the module)
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -217,7 +217,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "structured": {"()": "tradeapp.logging.StructuredFormatter", "json": LOG_JSON},
+        "structured": {"()": "common.logging.StructuredFormatter", "json": LOG_JSON},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -243,6 +243,8 @@ API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "6000/min")
 INSTRUMENT_CACHE_SECONDS = float(os.environ.get("INSTRUMENT_CACHE_SECONDS", "1"))
 BENCHMARK_ENDPOINTS = env_bool("BENCHMARK_ENDPOINTS", False)
 INSTALLED_APPS += ["ui"]  # the browser UI (templates/ui/, static/js/)
+if BENCHMARK_ENDPOINTS:  # bench/orders_e2e.py's baseline endpoint and its table
+    INSTALLED_APPS += ["bench.endpoint"]
 
 # --- Feeds and bots -----------------------------------------------------------
 # `run_feed` runs these feeds (simulated, replay, udp, alpaca); its options override the blocks below.

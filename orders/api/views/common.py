@@ -8,7 +8,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
-from orders.api.tokens import forget_tokens
+from common.errors import not_found
+from orders.api.authentication import forget_tokens
 from orders.api.filters import MAX_ID
 from orders.models import Account
 from orders.services import account_for_user
@@ -35,12 +36,8 @@ def placing_account(request) -> Account:
 def order_id_from_path(raw: str) -> int:
     """An order id from the URL; anything that cannot be an id is simply not found."""
     if not ORDER_ID.fullmatch(raw) or not 0 < int(raw) <= MAX_ID:
-        raise NotFound("Order not found.")
+        raise not_found("Order")
     return int(raw)
-
-
-def not_found(what: str = "Order") -> NotFound:
-    return NotFound(f"{what} not found.")
 
 
 @extend_schema(exclude=True)

@@ -1,17 +1,17 @@
 """Orders: place, list, read, replace and cancel my orders."""
 
-import re
-
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.errors import not_found
+from common.symbols import CLIENT_ORDER_ID, CLIENT_ORDER_ID_CHARS
 from orders.api.filters import OrderListFilter, SymbolFilter, parse_query
-from orders.api.inputs import CLIENT_ORDER_ID_CHARS, OrderReplaceSerializer, OrderRequestSerializer, parse_order
+from orders.api.inputs import OrderReplaceSerializer, OrderRequestSerializer, parse_order
 from orders.api.serializers import CancelAllSerializer, OrderSerializer, order_json
-from orders.api.views.common import current_account, not_found, order_id_from_path, placing_account
+from orders.api.views.common import current_account, order_id_from_path, placing_account
 from orders.selectors import order_get, order_get_by_client_id, order_list
 from orders.services import order_cancel, order_cancel_all, order_place, order_replace
 
@@ -19,7 +19,6 @@ TAGS = ["orders"]
 REFUSAL = inline_serializer("Refusal", {"code": serializers.CharField(), "detail": serializers.CharField()})
 FIELD_ERRORS = OpenApiResponse(description="Invalid input: {field: [message]}, or {detail} for a malformed body.")
 NOT_FOUND = OpenApiResponse(description="No such order of mine: {detail}.")
-CLIENT_ORDER_ID = re.compile(CLIENT_ORDER_ID_CHARS)
 ORDER_ID = OpenApiParameter("order_id", int, OpenApiParameter.PATH, description="The order id.")
 
 

@@ -14,9 +14,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from common.errors import ServiceError
 from marketdata.models import Instrument
 from orders.models import Account
-from orders.services import ServiceError, account_deposit, account_for_user, position_grant
+from orders.services import account_deposit, account_for_user, position_grant
 
 
 def _decimal(text: str, what: str) -> Decimal:

@@ -9,12 +9,13 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from marketdata.groups import feed_stats_key, reference_key
+from common.redis import get_redis
+from marketdata.feeds.reference import reference_key
+from marketdata.feeds.runner import feed_stats_key
 from marketdata.models import Instrument
 from orders.management.commands.seed_demo import INSTRUMENTS
 from tests.factories import make_instrument
 from tests.processes import running, wait_for
-from tradeapp.redis import get_redis
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -1,4 +1,4 @@
-"""The reference price writer: Redis, the channel layer, and Instrument.reference_price."""
+"""The reference price writer: Redis, the publication it is given, and Instrument.reference_price."""
 
 import asyncio
 import json
@@ -7,15 +7,15 @@ from decimal import Decimal
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 
-from marketdata.feeds.reference import ReferenceWriter, read_reference, round_to_tick
+from common.redis import new_async_redis
+from marketdata.feeds.reference import ReferenceWriter, read_reference, reference_key, round_to_tick
 from marketdata.feeds.store import instruments_from_db
 from marketdata.feeds.ticks import make_tick
-from marketdata.groups import reference_key, symbol_channel, symbol_group
 from marketdata.models import Instrument
+from realtime.channels import symbol_channel
+from realtime.publish.reference import reference_publish
 from tests.factories import make_instrument
-from tradeapp.redis import new_async_redis
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,13 +53,10 @@ def test_round_to_tick(price, tick_size, expected):
     assert str(round_to_tick(Decimal(price), Decimal(tick_size))) == expected
 
 
-async def test_the_latest_price_reaches_redis_the_group_and_the_database(instruments, redis):
-    layer = get_channel_layer()
-    channel = await layer.new_channel()
-    await layer.group_add(symbol_group("AAPL"), channel)
+async def test_the_latest_price_reaches_redis_the_publication_and_the_database(instruments, redis):
     pubsub = redis.pubsub()
     await pubsub.subscribe(symbol_channel("AAPL"))
-    writer = ReferenceWriter(instruments=instruments_from_db, redis=redis, db_interval=0.3)
+    writer = ReferenceWriter(instruments=instruments_from_db, redis=redis, db_interval=0.3, publish=reference_publish)
     await writer.refresh_instruments()
     for price in ("190.10", "190.20", "190.333"):  # conflated: only the latest is published
         writer.offer(tick("AAPL", price))
@@ -71,23 +68,20 @@ async def test_the_latest_price_reaches_redis_the_group_and_the_database(instrum
     assert await read_reference(redis, "AAPL") == Decimal("190.33")
     assert await redis.get(reference_key("ZZZZ")) is None
     assert writer.stats["unknown_symbol"] == 1
-    message = await asyncio.wait_for(layer.receive(channel), 2)
-    assert message == {"type": "md.reference", "symbol": "AAPL", "price": "190.33",
-                       "ts": "2024-06-14T14:30:00+00:00", "source": "test"}
     published = None
     for _ in range(100):
         published = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.05)
         if published:
             break
-    assert json.loads(published["data"]) == message  # the same message on the hubs' pub/sub channel
+    assert json.loads(published["data"]) == {"type": "md.reference", "symbol": "AAPL", "price": "190.33",
+                                             "ts": "2024-06-14T14:30:00+00:00", "source": "test"}
     await pubsub.aclose()
     await writer._db_task
     assert (await sync_to_async(reference_prices)())["AAPL"] == Decimal("190.33")
-    await layer.group_discard(symbol_group("AAPL"), channel)
 
 
 async def test_the_database_is_written_at_most_once_per_interval_and_only_when_the_price_moved(instruments, redis):
-    writer = ReferenceWriter(instruments=instruments_from_db, redis=redis, db_interval=0.3, channel_layer=False)
+    writer = ReferenceWriter(instruments=instruments_from_db, redis=redis, db_interval=0.3)
     await writer.refresh_instruments()
     writer.offer(tick("AAPL", "190.00"))  # what the database holds already
     await writer.flush()
@@ -125,7 +119,7 @@ async def test_redis_and_database_trouble_is_retried_not_fatal(instruments, redi
             raise ConnectionError("redis down")
 
     writer = ReferenceWriter(instruments=instruments_from_db, redis=BrokenRedis(), db_interval=0,
-                             channel_layer=False, store=failing_store)
+                             store=failing_store)
     await writer.refresh_instruments()
     writer.offer(tick("AAPL", "191"))
     await writer.flush()
@@ -140,8 +134,7 @@ async def test_redis_and_database_trouble_is_retried_not_fatal(instruments, redi
 
 
 async def test_the_run_loop_publishes_until_cancelled(instruments, redis):
-    writer = ReferenceWriter(instruments=instruments_from_db, redis=redis, publish_interval=0.02,
-                             channel_layer=False)
+    writer = ReferenceWriter(instruments=instruments_from_db, redis=redis, publish_interval=0.02)
     task = asyncio.create_task(writer.run())
     writer.offer(tick("AAPL", "193.45"))
     for _ in range(200):

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
+from common.redis import get_redis
 from orders.bus import shard_for, stream_for_shard
 from orders.models import Order
 from tests.orders.api.fixtures import ORDERS
-from tradeapp.redis import get_redis
 
 pytestmark = pytest.mark.django_db
 

@@ -6,12 +6,12 @@ from decimal import Decimal
 
 import pytest
 
+from common.redis import get_redis
 from marketdata.models import Instrument
 from orders.bus import shard_for, stream_for_shard
 from orders.models import Order
 from orders.services import account_set_frozen
 from tests.orders.api.fixtures import ORDERS, Unchanged, make_instrument
-from tradeapp.redis import get_redis
 
 pytestmark = pytest.mark.django_db
 

@@ -4,10 +4,10 @@ still take effect on the very next request."""
 import pytest
 from rest_framework.authtoken.models import Token
 
-from orders.api.tokens import token_cache_key
+from common.redis import get_redis
+from orders.api.authentication import token_cache_key
 from orders.models import Order
 from orders.services import account_set_frozen
-from tradeapp.redis import get_redis
 
 pytestmark = pytest.mark.django_db
 

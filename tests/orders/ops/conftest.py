@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import F
 
+from common.redis import get_redis
 from marketdata.models import Instrument
 from orders.bus import shard_for, stream_for_shard
 from orders.models import Account, Order, Position, Trade
@@ -18,7 +19,6 @@ from orders.money import CENT, fee_for
 from orders.services import account_for_user, account_system, order_place
 from orders.services.accounts import ledger_post
 from orders.services.reservations import reserve_target
-from tradeapp.redis import get_redis
 
 
 @pytest.fixture

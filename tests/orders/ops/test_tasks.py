@@ -12,9 +12,9 @@ from django.db.models import F
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from common.errors import ServiceError
 from marketdata.models import Instrument
 from orders.models import Account, Order
-from orders.services import ServiceError
 from orders.services.ops import instrument_halt, instrument_resume, orders_expire_day
 from orders.tasks import audit_nightly, expire_day_orders, resubmit_accepted
 
@@ -117,8 +117,9 @@ def test_audit_nightly_logs_violations_at_error(seeded, caplog):
     with caplog.at_level(logging.ERROR, logger="orders.tasks"):
         violations = audit_nightly()
     assert f"account {alice.pk} (alice): cash 1000001.00 != ledger sum 1000000.00" in violations
-    logged = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR and r.name == "orders.tasks"]
-    assert logged == [f"audit violation: {v}" for v in violations]
+    logged = [(r.msg["event"], r.msg["violation"]) for r in caplog.records
+              if r.levelno == logging.ERROR and r.name == "orders.tasks"]
+    assert logged == [("audit violation", v) for v in violations]
 
 
 def test_audit_nightly_is_strict_about_stuck_orders(seeded):

@@ -4,8 +4,10 @@ one conditional UPDATE, so the database decides, not a read-then-write in Python
 from decimal import Decimal as D
 
 import pytest
+
+from common.errors import ServiceError
 from orders.models import Order
-from orders.services import ServiceError, order_place
+from orders.services import order_place
 from tests.concurrency import run_together
 from tests.factories import make_instrument, make_trader
 

@@ -7,8 +7,9 @@ import pytest
 from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 
+from common.errors import ServiceError
 from orders.models import Account, Order, Position
-from orders.services import ServiceError, account_set_frozen, order_place
+from orders.services import account_set_frozen, order_place
 from orders.services.entry_statements import order_reserve_and_insert
 from tests.factories import make_instrument, make_trader
 

@@ -6,13 +6,14 @@ from decimal import Decimal as D
 
 import pytest
 
+from common.errors import ServiceError
+from common.redis import get_redis
 from orders.bus import shard_for, stream_for_shard
 from orders.models import Account, Order, Position
-from orders.services import ServiceError, account_set_frozen, order_place, order_place_many
+from orders.services import account_set_frozen, order_place, order_place_many
 from orders.services.ops import instrument_halt
 from tests.concurrency import run_together
 from tests.factories import make_instrument, make_trader
-from tradeapp.redis import get_redis
 
 
 def body(**changes) -> dict:

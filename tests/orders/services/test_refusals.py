@@ -2,8 +2,9 @@ from decimal import Decimal as D
 
 import pytest
 
+from common.errors import ServiceError
 from orders.models import Account, LedgerEntry, Order
-from orders.services import ServiceError, account_deposit, account_set_frozen, account_system, order_place, order_replace
+from orders.services import account_deposit, account_set_frozen, account_system, order_place, order_replace
 from orders.services.ops import instrument_halt
 from tests.factories import make_instrument, make_trader
 

@@ -48,7 +48,7 @@ def test_sigkill_mid_stream_then_restart_loses_nothing_and_fills_nothing_twice(e
 
 def test_a_restarted_engine_continues_the_symbol_sequence(engine):
     from marketdata.models import Instrument
-    from marketdata.selectors import book_snapshot
+    from realtime.selectors import book_snapshot
 
     aapl = make_instrument("AAPL")
     trader = make_trader("maker", cash="100000.00")

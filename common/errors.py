@@ -1,0 +1,26 @@
+"""The one domain exception of the venue. Each protocol maps it to its answers in one place:
+REST in orders.api.errors, the WebSocket in realtime.consumers (and later FIX and the Alpaca
+surface in their gateways)."""
+
+
+class ServiceError(Exception):
+    """A request the venue will not carry out.
+
+    kind: "invalid" (the request is malformed: REST 400 {field: [message]}), "refused" (valid,
+    but a rule refuses it: 422 {code, detail}) or "not_found" (no such thing of the caller's: 404).
+    """
+
+    def __init__(self, code: str, detail: str, *, kind: str = "refused", field: str | None = None):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.kind = kind
+        self.field = field
+
+
+def not_found(what: str = "Order") -> ServiceError:
+    return ServiceError("not_found", f"{what} not found.", kind="not_found")
+
+
+def invalid(field: str, message: str) -> ServiceError:
+    return ServiceError("invalid", message, kind="invalid", field=field)

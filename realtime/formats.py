@@ -1,0 +1,82 @@
+"""Where every real-time message's content is formatted: the engine's integer ticks and lots, and
+the database's decimals, as the API writes them (strings on the instrument's grid, API.md)."""
+
+from collections import defaultdict
+
+from common.decimals import format_cash, format_decimal, format_price, format_qty, places_of
+from common.times import utc_iso
+from marketdata.models import Candle, Instrument
+from orders.api.serializers import order_json
+from orders.engine import InstrumentSpec
+from realtime.messages import CandleBar, OrderUpdate, Quote, TradePrint
+
+# Texts kept per formatter before it starts over (a long-running engine sees many prices).
+MAX_CACHED = 50_000
+
+
+class TickFormatter:
+    """Ticks and lots of one instrument as the API writes them; each text is built once."""
+
+    def __init__(self, spec: InstrumentSpec):
+        self.spec = spec
+        self.price_places = places_of(spec.tick_size)
+        self.qty_places = places_of(spec.lot_size)
+        self._prices: dict[int, str] = {}
+        self._qtys: dict[int, str] = {}
+
+    def price(self, ticks: int | None) -> str | None:
+        if ticks is None:
+            return None
+        text = self._prices.get(ticks)
+        if text is None:
+            if len(self._prices) > MAX_CACHED:
+                self._prices.clear()
+            text = self._prices[ticks] = format_decimal(self.spec.ticks_to_price(ticks), self.price_places)
+        return text
+
+    def qty(self, lots: int) -> str:
+        text = self._qtys.get(lots)
+        if text is None:
+            if len(self._qtys) > MAX_CACHED:
+                self._qtys.clear()
+            text = self._qtys[lots] = format_decimal(self.spec.lots_to_qty(lots), self.qty_places)
+        return text
+
+    def levels(self, levels) -> list[list[str]]:
+        return [[self.price(p), self.qty(q)] for p, q in levels]
+
+
+def quote_of(fmt: TickFormatter, l1, ts: str | None = None) -> Quote:
+    return {"bid": fmt.price(l1.bid), "bid_qty": fmt.qty(l1.bid_qty) if l1.bid is not None else None,
+            "ask": fmt.price(l1.ask), "ask_qty": fmt.qty(l1.ask_qty) if l1.ask is not None else None,
+            "last": fmt.price(l1.last), "ts": ts}
+
+
+def trade_print(fmt: TickFormatter, event, row) -> TradePrint:
+    """A trade event of the engine with its stored row (id, time)."""
+    return {"trade_id": row.pk, "price": fmt.price(event.price), "qty": fmt.qty(event.qty),
+            "aggressor_side": str(event.aggressor_side), "ts": utc_iso(row.created_at)}
+
+
+def candle_bar(candle: Candle, instrument: Instrument) -> CandleBar:
+    """`{interval, t, o, h, l, c, v}` with prices and quantities on the instrument's grid."""
+    return {"interval": candle.interval, "t": utc_iso(candle.start),
+            "o": format_price(candle.open, instrument), "h": format_price(candle.high, instrument),
+            "l": format_price(candle.low, instrument), "c": format_price(candle.close, instrument),
+            "v": format_qty(candle.volume, instrument)}
+
+
+def order_updates_by_account(updates) -> dict[int, list[OrderUpdate]]:
+    """{account id: [{event, order, fill?}, ...]} in batch order, from the worker's OrderUpdates.
+    Formatting only: the batch loaded every order with its instrument, so this touches no database."""
+    out: dict[int, list[OrderUpdate]] = defaultdict(list)
+    for update in updates:
+        order = update.order
+        item: OrderUpdate = {"event": update.event, "order": order_json(order)}
+        if update.fill is not None:
+            fill, instrument = update.fill, order.instrument
+            item["fill"] = {"trade_id": fill["trade"].pk, "price": format_price(fill["price"], instrument),
+                            "qty": format_qty(fill["qty"], instrument), "liquidity": fill["liquidity"],
+                            "fee": format_cash(fill["fee"])}
+        out[order.account_id].append(item)
+    return out

@@ -1,0 +1,368 @@
+"""The hub of one web process: its sockets' subscriptions, its one Redis pub/sub connection and
+the dispatch of what arrives on it (the rules are in realtime/hub/__init__.py)."""
+
+import asyncio
+import gc
+import json
+from weakref import WeakKeyDictionary
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from common.jsontext import dumps
+from common.logging import get_logger
+from common.redis import new_async_redis
+from common.times import utc_iso
+from marketdata.models import Instrument
+from realtime.channels import account_channel, book_key, hub_control_channel, quote_key, symbol_channel
+from realtime.hub.connection import Connection
+from realtime.hub.symbol import SymbolStream
+from realtime.messages import BookSnapshot, MalformedMessage, MarketData, OrderUpdates, ReferenceQuote, decode
+from realtime.protocol import MAX_SUBSCRIPTIONS, PUBLIC_CHANNELS, CloseCode, ProtocolError
+
+log = get_logger("realtime.hub")
+
+_frozen = False  # gc.freeze() done in this process
+
+
+class Hub:
+    def __init__(self):
+        self.symbols: dict[str, SymbolStream] = {}
+        self.accounts: dict[int, set[Connection]] = {}
+        self.connections: set[Connection] = set()
+        self.known_symbols: set[str] = set()
+        self.groups: set[str] = set()  # pub/sub channels subscribed
+        self._group_locks: dict[str, asyncio.Lock] = {}
+        self._start_lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task] = []
+        self._redis = None
+        self._pubsub = None
+        self.heartbeat_seconds = settings.WS_HEARTBEAT_SECONDS
+        self.max_queue = settings.WS_MAX_QUEUE
+
+    async def start(self) -> None:
+        async with self._start_lock:
+            if self._pubsub is not None:
+                return
+            # Move everything alive now (Django, the app, the server) out of the collector's
+            # reach: a full collection then scans only what sockets and messages allocate,
+            # instead of pausing every socket of the process for tens of milliseconds.
+            global _frozen
+            if not _frozen:
+                gc.freeze()
+                _frozen = True
+            self._redis = new_async_redis()
+            pubsub = self._redis.pubsub()
+            await pubsub.subscribe(hub_control_channel())
+            self._pubsub = pubsub
+            loop = asyncio.get_running_loop()
+            self._tasks = [loop.create_task(self._read()), loop.create_task(self._heartbeat())]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for connection in list(self.connections):
+            if connection.writer is not None:
+                connection.writer.cancel()
+        if self._pubsub is not None:
+            await self._pubsub.aclose()
+            await self._redis.aclose()
+            self._pubsub = None
+
+    # --- sockets -----------------------------------------------------------------
+    async def connect(self, send) -> Connection:
+        await self.start()
+        connection = Connection(self, send, max_queue=self.max_queue)
+        self.connections.add(connection)
+        return connection
+
+    async def disconnect(self, connection: Connection) -> None:
+        self.connections.discard(connection)
+        for channel, symbol in list(connection.subs):
+            stream = self.symbols.get(symbol)
+            if stream is not None:
+                stream.subs[channel].discard(connection)
+        connection.subs.clear()
+        connection.book_seq.clear()
+        if connection.writer is not None:
+            connection.writer.cancel()
+        connection.closed = True
+        connection.close_code = connection.close_code or CloseCode.NORMAL
+        await self._remove_account(connection)
+
+    async def subscribe(self, connection: Connection, channels: list[str], symbols: list[str], *,
+                        account_id: int | None = None) -> None:
+        public = [c for c in channels if c in PUBLIC_CHANNELS]
+        pairs = [(c, s) for s in symbols for c in public if (c, s) not in connection.subs]
+        private = "orders" in channels and connection.account_id is None
+        orders = 1 if private or connection.account_id is not None else 0
+        if len(connection.subs) + len(pairs) + orders > MAX_SUBSCRIPTIONS:
+            raise ProtocolError("too_many_subscriptions", f"At most {MAX_SUBSCRIPTIONS} subscriptions per socket.")
+        if public:
+            await self._check_symbols(symbols)
+            for symbol in symbols:
+                await self._stream(symbol)
+        if private:
+            await self._add_account(connection, account_id)
+        connection.push(dumps({"type": "subscribed", "channels": channels, "symbols": symbols}))
+        for channel, symbol in pairs:
+            stream = self.symbols[symbol]
+            stream.subs[channel].add(connection)
+            connection.subs.add((channel, symbol))
+            if channel == "book":
+                connection.book_seq[symbol] = None
+                connection.request_resync(stream)
+            elif channel == "quotes" and stream.quote_text is not None:
+                connection.push_latest(("quote", symbol), stream.quote_text)
+            elif channel == "candles":
+                for interval, text in stream.candle_texts.items():
+                    connection.push_latest(("candle", symbol, interval), text)
+
+    async def unsubscribe(self, connection: Connection, channels: list[str], symbols: list[str]) -> None:
+        public = [c for c in channels if c in PUBLIC_CHANNELS]
+        if public:
+            await self._check_symbols(symbols)
+        for symbol in symbols:
+            stream = self.symbols.get(symbol)
+            for channel in public:
+                connection.subs.discard((channel, symbol))
+                if stream is None:
+                    continue
+                stream.subs[channel].discard(connection)
+                if channel == "book":
+                    connection.book_seq.pop(symbol, None)
+                    connection.resync.discard(stream)
+                elif channel == "quotes":
+                    connection.conflated.pop(("quote", symbol), None)
+                elif channel == "candles":
+                    for interval in list(stream.candle_texts):
+                        connection.conflated.pop(("candle", symbol, interval), None)
+        if "orders" in channels:
+            await self._remove_account(connection)
+        connection.push(dumps({"type": "unsubscribed", "channels": channels, "symbols": symbols}))
+
+    async def _check_symbols(self, symbols: list[str]) -> None:
+        missing = [s for s in symbols if s not in self.known_symbols]
+        if missing:
+            self.known_symbols.update(await database_sync_to_async(_instruments_among)(missing))
+            unknown = [s for s in symbols if s not in self.known_symbols]
+            if unknown:
+                raise ProtocolError("unknown_symbol", f"Unknown symbol {unknown[0][:40]!r}.")
+
+    # --- pub/sub channels ----------------------------------------------------------------
+    async def _join(self, channel: str) -> None:
+        async with self._group_locks.setdefault(channel, asyncio.Lock()):
+            if channel not in self.groups:
+                await self._pubsub.subscribe(channel)
+                self.groups.add(channel)
+
+    async def _leave(self, channel: str, still_wanted) -> None:
+        async with self._group_locks.setdefault(channel, asyncio.Lock()):
+            if channel in self.groups and not still_wanted():
+                self.groups.discard(channel)
+                await self._pubsub.unsubscribe(channel)
+
+    async def _stream(self, symbol: str) -> SymbolStream:
+        stream = self.symbols.get(symbol)
+        if stream is None:
+            stream = self.symbols[symbol] = SymbolStream(symbol)
+        await self._join(symbol_channel(symbol))
+        if stream.seq is None and stream.loader is None:
+            stream.loader = asyncio.get_running_loop().create_task(self._load(stream))
+        return stream
+
+    async def _add_account(self, connection: Connection, account_id: int) -> None:
+        await self._join(account_channel(account_id))
+        connection.account_id = account_id
+        self.accounts.setdefault(account_id, set()).add(connection)
+
+    async def _remove_account(self, connection: Connection) -> None:
+        account_id = connection.account_id
+        if account_id is None:
+            return
+        connection.account_id = None
+        sockets = self.accounts.get(account_id)
+        if sockets is not None:
+            sockets.discard(connection)
+            if not sockets:
+                del self.accounts[account_id]
+        try:
+            await self._leave(account_channel(account_id), lambda: account_id in self.accounts)
+        except Exception:
+            log.warning("unsubscribe failed", exc_info=True)
+
+    # --- books -------------------------------------------------------------------------
+    async def _load(self, stream: SymbolStream) -> None:
+        """Book (and quote) from the Redis snapshot, then the deltas that arrived meanwhile."""
+        delay = 0.05
+        try:
+            while True:
+                try:
+                    raw_book, raw_quote = await self._redis.mget([book_key(stream.symbol), quote_key(stream.symbol)])
+                    snapshot = BookSnapshot.decode(raw_book)
+                except Exception:
+                    log.warning("book snapshot unavailable", symbol=stream.symbol, exc_info=True)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 2)
+                    continue
+                if raw_quote and stream.quote_text is None:  # else a live quote came first
+                    stream.quote_text = dumps({"type": "quote", "symbol": stream.symbol, **json.loads(raw_quote)})
+                    for connection in stream.subs["quotes"]:
+                        connection.push_latest(("quote", stream.symbol), stream.quote_text)
+                stream.reset(snapshot.seq, snapshot.bids, snapshot.asks)
+                pending, stream.pending = stream.pending, []
+                if self._replay(stream, pending):
+                    break
+                # A delta is missing from the channel: a later snapshot will include it.
+                stream.seq = None
+                stream.pending = pending + stream.pending
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2)
+        finally:
+            stream.loader = None
+        for connection in stream.subs["book"]:
+            connection.request_resync(stream)
+
+    @staticmethod
+    def _replay(stream: SymbolStream, messages: list[MarketData]) -> bool:
+        for message in sorted(messages, key=lambda m: (m.book or m.snapshot).seq):
+            if message.snapshot is not None:
+                if message.snapshot.seq > stream.seq:
+                    book = message.snapshot
+                    stream.reset(book.seq, book.bids, book.asks)
+                continue
+            seq = message.book.seq
+            if seq <= stream.seq:
+                continue
+            if seq != stream.seq + 1:
+                return False
+            stream.apply(message.book.changes)
+            stream.seq = seq
+        return True
+
+    def _on_book(self, stream: SymbolStream, message: MarketData) -> None:
+        if stream.seq is None:
+            stream.pending.append(message)
+            return
+        snapshot = message.snapshot
+        if snapshot is not None:
+            stream.reset(snapshot.seq, snapshot.bids, snapshot.asks)
+            for connection in stream.subs["book"]:
+                connection.request_resync(stream)
+            return
+        book = message.book
+        seq = book.seq
+        if seq <= stream.seq:
+            return
+        if seq != stream.seq + 1:
+            log.info("book gap; reloading", symbol=stream.symbol, have=stream.seq, got=seq)
+            stream.seq = None
+            stream.pending.append(message)
+            if stream.loader is None:
+                stream.loader = asyncio.get_running_loop().create_task(self._load(stream))
+            return
+        stream.apply(book.changes)
+        stream.seq = seq
+        subscribers = stream.subs["book"]
+        if subscribers:
+            text = dumps({"type": "book_delta", "symbol": stream.symbol, "seq": seq, "changes": book.changes,
+                          "ts": message.ts})
+            for connection in subscribers:
+                connection.push_book(stream, seq, text)
+
+    # --- the pub/sub reader ------------------------------------------------------------
+    async def _read(self) -> None:
+        while True:
+            try:
+                message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if asyncio.current_task().cancelling():
+                    raise asyncio.CancelledError() from None
+                # The connection dropped: messages may be lost. redis-py reconnects and
+                # resubscribes on the next read; every book is then reloaded from its snapshot.
+                log.warning("pub/sub read failed; reconnecting", exc_info=True)
+                await asyncio.sleep(0.5)
+                self._reload_all()
+                continue
+            if message is None or message.get("type") != "message":
+                continue
+            try:
+                self.dispatch(decode(message["data"]))
+            except MalformedMessage as error:
+                log.warning("malformed real-time message dropped", error=str(error)[:200])
+            except Exception:
+                log.exception("real-time message not dispatched")
+
+    def _reload_all(self) -> None:
+        for stream in self.symbols.values():
+            if stream.seq is not None:
+                stream.seq = None
+                if stream.loader is None:
+                    stream.loader = asyncio.get_running_loop().create_task(self._load(stream))
+
+    def dispatch(self, message: MarketData | OrderUpdates | ReferenceQuote) -> None:
+        if isinstance(message, MarketData):
+            self._on_market_data(message)
+        elif isinstance(message, OrderUpdates):
+            sockets = self.accounts.get(message.account_id)
+            if sockets:
+                for update in message.updates:
+                    text = dumps({"type": "order_update", **update})
+                    for connection in sockets:
+                        connection.push(text)
+        elif isinstance(message, ReferenceQuote):  # to `quotes` subscribers, conflated
+            stream = self.symbols.get(message.symbol)
+            if stream is not None and stream.subs["quotes"]:
+                text = dumps({"type": "reference", "symbol": stream.symbol, "price": message.price,
+                              "ts": message.ts, "source": message.source})
+                for connection in stream.subs["quotes"]:
+                    connection.push_latest(("reference", stream.symbol), text)
+
+    def _on_market_data(self, message: MarketData) -> None:
+        symbol = message.symbol
+        stream = self.symbols.get(symbol)
+        if stream is None:
+            return
+        subscribers = stream.subs["trades"]
+        if subscribers:
+            for trade in message.trades:
+                text = dumps({"type": "trade", "symbol": symbol, **trade})
+                for connection in subscribers:
+                    connection.push(text)
+        if message.book is not None or message.snapshot is not None:
+            self._on_book(stream, message)
+        if message.quote is not None:
+            text = stream.quote_text = dumps({"type": "quote", "symbol": symbol, **message.quote})
+            key = ("quote", symbol)
+            for connection in stream.subs["quotes"]:
+                connection.push_latest(key, text)
+        for candle in message.candles:
+            text = stream.candle_texts[candle["interval"]] = dumps({"type": "candle", "symbol": symbol, **candle})
+            key = ("candle", symbol, candle["interval"])
+            for connection in stream.subs["candles"]:
+                connection.push_latest(key, text)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_seconds)
+            text = dumps({"type": "heartbeat", "ts": utc_iso()})
+            for connection in self.connections:
+                connection.push_latest(("heartbeat",), text)
+
+
+def _instruments_among(symbols: list[str]) -> list[str]:
+    return list(Instrument.objects.filter(symbol__in=symbols).values_list("symbol", flat=True))
+
+
+_hubs: "WeakKeyDictionary[asyncio.AbstractEventLoop, Hub]" = WeakKeyDictionary()
+
+
+def get_hub() -> Hub:
+    """The hub of the running event loop (one per web process)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = Hub()
+    return hub

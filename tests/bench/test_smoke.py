@@ -1,0 +1,49 @@
+"""Every benchmark in its short smoke mode, so that none can silently break: each must run to its
+end, print its figures against its baseline, and find work done (a benchmark whose system under
+test did nothing exits non-zero)."""
+
+import os
+import subprocess
+import sys
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+
+from tests.processes import ROOT
+
+# A Redis database of its own: the benchmarks flush theirs.
+BENCH_REDIS_DB = 13
+
+
+def bench_redis_url() -> str:
+    url = urlparse(settings.REDIS_URL)
+    if url.scheme == "unix":
+        return f"unix://{url.path}?db={BENCH_REDIS_DB}"
+    return url._replace(path=f"/{BENCH_REDIS_DB}", query="").geturl()
+
+
+def run_bench(script: str, timeout: float) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update(REDIS_URL=bench_redis_url(), PYTHONUNBUFFERED="1")
+    result = subprocess.run([sys.executable, f"bench/{script}", "--smoke"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=timeout)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return result.stdout
+
+
+def test_engine_benchmark_prints_its_ratios():
+    out = run_bench("engine.py", timeout=120)
+    assert "thin     ratio interpreted" in out and "deep     ratio interpreted" in out, out
+
+
+@pytest.mark.slow
+def test_websocket_fanout_benchmark_delivers_and_prints_the_ceiling():
+    out = run_bench("ws_fanout.py", timeout=240)
+    assert "websockets (ceiling)" in out and "uvicorn" in out, out
+
+
+@pytest.mark.slow
+def test_order_benchmark_accepts_orders_in_every_phase():
+    out = run_bench("orders_e2e.py", timeout=300)
+    assert "ratio single/bare" in out and "ratio batch/bare" in out and "engine lag at 50 orders/s" in out, out
