@@ -39,6 +39,8 @@ def subscribed(hub: Hub, socket: SlowSocket, max_queue: int = 50) -> Connection:
     if stream.seq is None:
         stream.reset(0, [], [])
     connection = Connection(hub, socket.send, max_queue=max_queue)
+    hub.connections.add(connection)
+    SOCKETS[connection] = socket
     for channel in ("book", "quotes"):
         stream.subs[channel].add(connection)
         connection.subs.add((channel, "AAPL"))
@@ -47,23 +49,38 @@ def subscribed(hub: Hub, socket: SlowSocket, max_queue: int = 50) -> Connection:
     return connection
 
 
-async def settle() -> None:
-    for _ in range(50):
+SOCKETS: dict[Connection, SlowSocket] = {}
+
+
+def _at_rest(connection: Connection) -> bool:
+    """Written out (nothing buffered or owed that can be written), blocked on a shut socket, or closed."""
+    if connection.closed:
+        return connection.writer is None or connection.writer.done()
+    if connection.writer is not None:
+        return not SOCKETS[connection].gate.is_set()
+    owed = any(stream.seq is not None for stream in connection.resync)
+    return not connection.queue and not connection.conflated and not owed
+
+
+async def settle(hub: Hub, timeout: float = 5) -> None:
+    """Let the event loop run until every connection of the hub is at rest."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not all(_at_rest(c) for c in hub.connections):
+        assert asyncio.get_running_loop().time() < deadline, "connections did not come to rest"
         await asyncio.sleep(0)
-    await asyncio.sleep(0.05)
 
 
 async def test_a_slow_socket_gets_the_latest_quote_and_one_fresh_snapshot():
     hub = Hub()
     slow, fast = SlowSocket(), SlowSocket(open_=True)
     slow_connection, _ = subscribed(hub, slow), subscribed(hub, fast)
-    await settle()
+    await settle(hub)
     for seq in range(1, 2001):
         hub.dispatch(book_update(seq))
         if seq % 10 == 0:
             await asyncio.sleep(0)  # the fast socket's writer runs; the slow one stays blocked
             assert len(slow_connection.queue) <= slow_connection.max_queue
-    await settle()
+    await settle(hub)
     # The fast socket saw every delta, in order.
     fast_book = {}
     fast_deltas = 0
@@ -75,7 +92,7 @@ async def test_a_slow_socket_gets_the_latest_quote_and_one_fresh_snapshot():
     # The slow one, once it reads again, gets one snapshot at the latest seq and the latest quote.
     assert slow_connection.dropped > 0 and slow_connection.close_code is None
     slow.gate.set()
-    await settle()
+    await settle(hub)
     messages = slow.messages()
     assert len(messages) <= 5, [m["type"] for m in messages]
     books = [m for m in messages if m["type"].startswith("book")]
@@ -89,7 +106,7 @@ async def test_a_slow_socket_gets_the_latest_quote_and_one_fresh_snapshot():
     assert slow_book == fast_book
     # And it streams deltas again from there.
     hub.dispatch(book_update(2001))
-    await settle()
+    await settle(hub)
     latest = [m for m in slow.messages() if m["type"].startswith("book")][-1]
     assert (latest["type"], latest["seq"]) == ("book_delta", 2001)
 
@@ -99,13 +116,13 @@ async def test_a_socket_whose_buffer_stays_full_is_closed_with_4008():
     slow = SlowSocket()
     connection = subscribed(hub, slow, max_queue=20)
     hub.symbols["AAPL"].subs["trades"].add(connection)
-    await settle()
+    await settle(hub)
     for trade_id in range(1, 100):
         hub.dispatch(MarketData(symbol="AAPL", ts="t", trades=[
             {"trade_id": trade_id, "price": "1.00", "qty": "1", "aggressor_side": "buy", "ts": "t"}]))
     assert connection.close_code == CloseCode.SLOW_CONSUMER
     assert len(connection.queue) == 0
     slow.gate.set()
-    await settle()
+    await settle(hub)
     assert slow.sent[-1] == {"type": "websocket.close", "code": CloseCode.SLOW_CONSUMER}
     assert len(slow.sent) <= 2  # at most the write it was stuck in, then the close

@@ -140,6 +140,18 @@ class RawClient:
         self.buffer = self.buffer.split(b"\r\n\r\n", 1)[1]
         self.received_bytes = 0
 
+    async def wait_for_bytes(self, needle: bytes, timeout: float = 10) -> None:
+        """Until `needle` has arrived in the socket's receive buffer (peeked, not read)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if needle in self.buffer + self.sock.recv(65536, socket.MSG_PEEK | socket.MSG_DONTWAIT):
+                    return
+            except BlockingIOError:
+                pass
+            assert time.monotonic() < deadline, f"{needle!r} never arrived"
+            await asyncio.sleep(0.01)
+
     def send(self, payload: dict) -> None:
         data = json.dumps(payload).encode()
         assert len(data) < 126
@@ -188,7 +200,7 @@ async def test_a_slow_reader_is_conflated_and_resynced_and_holds_up_no_one(trans
             await fast.send(json.dumps({"action": "subscribe", "channels": ["book", "quotes"], "symbols": ["AAPL"]}))
             assert (await recv(fast))["type"] == "subscribed"
             fast_book = apply_book({}, await recv(fast))
-            await asyncio.sleep(0.3)  # the slow client's snapshot is written; it now reads nothing
+            await slow.wait_for_bytes(b"book_snapshot")  # its snapshot is written; it now reads nothing
             # ~5 KB a delta, 15 MB in all: more than the kernel's socket buffers (4 MB) can hide.
             wide = [["buy", f"{p / 100:.2f}", "1"] for p in range(1000, 1200)]
             published = 3000

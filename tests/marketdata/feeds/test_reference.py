@@ -80,7 +80,18 @@ async def test_the_latest_price_reaches_redis_the_publication_and_the_database(i
     assert (await sync_to_async(reference_prices)())["AAPL"] == Decimal("190.33")
 
 
-async def test_the_database_is_written_at_most_once_per_interval_and_only_when_the_price_moved(instruments, redis):
+@pytest.fixture
+def clock(monkeypatch):
+    """The writer's monotonic clock, moved by the test."""
+    from marketdata.feeds import reference
+
+    now = [1000.0]
+    monkeypatch.setattr(reference.time, "monotonic", lambda: now[0])
+    return now
+
+
+async def test_the_database_is_written_at_most_once_per_interval_and_only_when_the_price_moved(instruments, redis,
+                                                                                              clock):
     writer = ReferenceWriter(instruments=instruments_from_db, redis=redis, db_interval=0.3)
     await writer.refresh_instruments()
     writer.offer(tick("AAPL", "190.00"))  # what the database holds already
@@ -96,12 +107,12 @@ async def test_the_database_is_written_at_most_once_per_interval_and_only_when_t
     assert writer._db_task.done() and writer.stats["db_writes"] == 1
     prices = await sync_to_async(reference_prices)()
     assert prices == {"AAPL": Decimal("191.00"), "BRK.A": Decimal("600123")}
-    await asyncio.sleep(0.35)
+    clock[0] += 0.35
     await writer.flush()  # no new tick, but the due price goes in now
     await writer._db_task
     assert writer.stats["db_writes"] == 2
     assert (await sync_to_async(reference_prices)())["AAPL"] == Decimal("192.00")
-    await asyncio.sleep(0.35)
+    clock[0] += 0.35
     writer.offer(tick("AAPL", "192.001"))  # rounds to the same tick: nothing to write
     await writer.flush()
     assert writer.stats["db_writes"] == 2 and not writer.db_due

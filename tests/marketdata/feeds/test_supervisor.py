@@ -80,12 +80,15 @@ async def test_backoff_grows_while_failing_and_resets_after_a_healthy_session():
 
 
 async def test_cancelling_stops_the_feed():
+    started = asyncio.Event()
+
     class Forever(Feed):
         async def session(self):
+            started.set()
             await asyncio.sleep(3600)
 
     task = asyncio.create_task(Forever(emit=Sink()).run())
-    await asyncio.sleep(0.01)
+    await asyncio.wait_for(started.wait(), 5)
     await stop(task)
     assert task.cancelled()
 

@@ -10,7 +10,7 @@ from marketdata.models import Instrument
 from orders.audit import audit_run
 from orders.models import Account, LedgerEntry, Order
 
-from .conftest import place
+from tests.orders.support import place
 
 pytestmark = pytest.mark.django_db
 

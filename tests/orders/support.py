@@ -1,38 +1,21 @@
-"""Fixtures of the ops tests: a seeded venue, orders, a consistent fill, the bus stream."""
+"""Helpers of the orders tests: orders and fills made as the venue makes them, the bus stream, rows
+the database would refuse."""
 
-import io
 import json
 from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import connection
 from django.db.models import F
 
 from common.redis import get_redis
-from marketdata.models import Instrument
 from orders.bus import shard_for, stream_for_shard
 from orders.models import Account, Order, Position, Trade
 from orders.money import CENT, fee_for
-from orders.services import account_for_user, account_system, order_place
+from orders.services import account_system, order_place
 from orders.services.accounts import ledger_post
 from orders.services.reservations import reserve_target
-
-
-@pytest.fixture
-def seeded(db):
-    call_command("seed_demo", stdout=io.StringIO())
-    users = {u.username: u for u in get_user_model().objects.all()}
-    return {
-        "users": users,
-        "alice": account_for_user(user=users["alice"]),
-        "bob": account_for_user(user=users["bob"]),
-        "house": account_system(kind=Account.Kind.HOUSE),
-        "external": account_system(kind=Account.Kind.EXTERNAL),
-        "aapl": Instrument.objects.get(symbol="AAPL"),
-    }
 
 
 def place(account, *, side, qty, price, symbol="AAPL", **extra) -> Order:
@@ -82,19 +65,6 @@ def fill(*, maker: Order, taker: Order, qty: str, price: str) -> Trade:
     return trade
 
 
-@pytest.fixture
-def traded(seeded):
-    """alice bought 10 AAPL from bob (bob's order rested); alice also has a resting buy and bob
-    a resting sell, both partly open."""
-    sell = place(seeded["bob"], side="sell", qty="30", price="190.00")
-    buy = place(seeded["alice"], side="buy", qty="10", price="190.50")
-    trade = fill(maker=sell, taker=buy, qty="10", price="190.00")
-    resting_buy = place(seeded["alice"], side="buy", qty="5", price="185.00")
-    for obj in (seeded["alice"], seeded["bob"], buy, sell):
-        obj.refresh_from_db()
-    return {**seeded, "sell": sell, "buy": buy, "trade": trade, "resting_buy": resting_buy}
-
-
 class BusTail:
     """Reads the commands appended to a symbol's engine stream after it was created."""
 
@@ -106,11 +76,6 @@ class BusTail:
     def commands(self) -> list[dict]:
         start = f"({self.after}" if self.after else "-"
         return [json.loads(fields[b"c"]) for _, fields in get_redis().xrange(self.stream, min=start)]
-
-
-@pytest.fixture
-def bus_tail():
-    return BusTail
 
 
 @contextmanager
