@@ -7,15 +7,19 @@ class ServiceError(Exception):
     """A request the venue will not carry out.
 
     kind: "invalid" (the request is malformed: REST 400 {field: [message]}), "refused" (valid,
-    but a rule refuses it: 422 {code, detail}) or "not_found" (no such thing of the caller's: 404).
+    but a rule refuses it: 422 {code, detail}), "not_found" (no such thing of the caller's: 404),
+    "forbidden" (the caller's credentials do not allow it: 403 {code, detail}) or "throttled" (too
+    many attempts: 429 {code, detail} with Retry-After of `retry_after` seconds).
     """
 
-    def __init__(self, code: str, detail: str, *, kind: str = "refused", field: str | None = None):
+    def __init__(self, code: str, detail: str, *, kind: str = "refused", field: str | None = None,
+                 retry_after: int | None = None):
         super().__init__(detail)
         self.code = code
         self.detail = detail
         self.kind = kind
         self.field = field
+        self.retry_after = retry_after
 
 
 def not_found(what: str = "Order") -> ServiceError:
@@ -24,3 +28,11 @@ def not_found(what: str = "Order") -> ServiceError:
 
 def invalid(field: str, message: str) -> ServiceError:
     return ServiceError("invalid", message, kind="invalid", field=field)
+
+
+def forbidden(detail: str) -> ServiceError:
+    return ServiceError("forbidden", detail, kind="forbidden")
+
+
+def throttled(detail: str, *, retry_after: int) -> ServiceError:
+    return ServiceError("rate_limited", detail, kind="throttled", retry_after=max(1, int(retry_after)))

@@ -211,3 +211,32 @@ class PositionTransfer(models.Model):
     price = models.DecimalField(**PRICE)
     memo = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class ApiKey(models.Model):
+    """A user's credential for programs: key id (public) and secret (shown once, kept only as its
+    SHA-256: a random 256-bit secret needs no slow hash). Scope `read`, or `trade` as well."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    key_id = models.CharField(max_length=20, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    label = models.CharField(max_length=100, blank=True, default="")
+    can_trade = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return self.key_id
+
+    @property
+    def scopes(self) -> list[str]:
+        return ["read", "trade"] if self.can_trade else ["read"]
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -2,9 +2,10 @@
 
 A socket is authenticated by the Django session cookie (Channels' AuthMiddlewareStack), by an
 API token in the URL (`?token=`, `TokenQueryAuthMiddleware` below), or by a first
-`{"action": "auth", "token": ...}` message (the consumer calls `user_for_token`). A token in
-the URL that does not authenticate leaves the socket anonymous with `scope["auth_error"]` set;
-the consumer reports it and closes with 4001.
+`{"action": "auth", "token": ...}` or `{"action": "auth", "key_id": ..., "secret": ...}` message
+(the consumer calls `socket_credentials`). A token in the URL that does not authenticate leaves the
+socket anonymous with `scope["auth_error"]` set; the consumer reports it and closes with 4001.
+Failed attempts count toward the lockout per account and address, as on REST.
 """
 
 from urllib.parse import parse_qs, urlparse
@@ -15,18 +16,40 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.authtoken.models import Token
 
+from common.errors import ServiceError
+from orders.services.api_keys import api_key_authenticate
+from orders.services.auth_attempts import auth_attempt_check, auth_attempt_failed
+
 MAX_TOKEN_LENGTH = 128
 RAW_SEND = "realtime.raw_send"  # scope key: the ASGI server's send, before any middleware wrapped it
 
 
-def user_for_token(key) -> object | None:
-    """The active user owning API token `key`, or None."""
-    if not isinstance(key, str) or not key or len(key) > MAX_TOKEN_LENGTH:
-        return None
-    token = Token.objects.select_related("user").filter(key=key).first()
+def client_address(scope) -> str | None:
+    client = scope.get("client")
+    return client[0] if client else None
+
+
+def user_for_token(key, *, address: str | None = None) -> object | None:
+    """The active user owning API token `key`, or None. Raises a throttled ServiceError while the
+    address is locked out."""
+    auth_attempt_check(account=None, address=address)
+    token = None
+    if isinstance(key, str) and key and len(key) <= MAX_TOKEN_LENGTH:
+        token = Token.objects.select_related("user").filter(key=key).first()
     if token is None or not token.user.is_active:
+        auth_attempt_failed(account=None, address=address)
         return None
     return token.user
+
+
+def socket_credentials(message: dict, *, address: str | None) -> tuple[object, bool] | None:
+    """(user, can_trade) for the credentials of an `auth` message (a token, or an API key's id and
+    secret), or None when they do not authenticate. Raises a throttled ServiceError when locked out."""
+    if "key_id" in message or "secret" in message:
+        identity = api_key_authenticate(key_id=message.get("key_id"), secret=message.get("secret"), address=address)
+        return None if identity is None else (identity.user, identity.can_trade)
+    user = user_for_token(message.get("token"), address=address)
+    return None if user is None else (user, True)
 
 
 class TokenQueryAuthMiddleware:
@@ -39,7 +62,11 @@ class TokenQueryAuthMiddleware:
         if scope["type"] == "websocket":
             query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
             if "token" in query:
-                user = await database_sync_to_async(user_for_token)(query["token"][-1])
+                try:
+                    user = await database_sync_to_async(user_for_token)(query["token"][-1],
+                                                                        address=client_address(scope))
+                except ServiceError:  # locked out
+                    user = None
                 if user is not None:
                     scope = dict(scope, user=user)
                 else:

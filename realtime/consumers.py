@@ -6,9 +6,10 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from common.errors import ServiceError
 from common.jsontext import dumps
 from orders.services import account_for_user
-from realtime.auth import RAW_SEND, user_for_token
+from realtime.auth import RAW_SEND, client_address, socket_credentials
 from realtime.hub import get_hub
 from realtime.protocol import (
     FLOOD_REFUSALS,
@@ -39,6 +40,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.limiter = RateLimiter()
         user = self.scope.get("user")
         self.user = user if user is not None and user.is_authenticated else None
+        self.can_trade = self.user is not None  # a session or token may trade; an API key per its scope
         self.account_id = None
         if self.scope.get("auth_error"):
             self.out.push(error_text("auth_failed", "The token in the URL is not valid."))
@@ -73,11 +75,14 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def action_auth(self, message: dict) -> None:
         if self.user is not None:
             raise ProtocolError("already_authenticated", "This socket is already authenticated.")
-        user = await database_sync_to_async(user_for_token)(message.get("token"))
-        if user is None:
-            raise ProtocolError("auth_failed", "The token is not valid.")
-        self.user = user
-        self.out.push(dumps({"type": "authenticated", "username": user.get_username()}))
+        try:
+            found = await database_sync_to_async(socket_credentials)(message, address=client_address(self.scope))
+        except ServiceError as error:  # locked out after too many failed attempts
+            raise ProtocolError(error.code, error.detail) from None
+        if found is None:
+            raise ProtocolError("auth_failed", "The credentials are not valid.")
+        self.user, self.can_trade = found
+        self.out.push(dumps({"type": "authenticated", "username": self.user.get_username()}))
 
     async def action_subscribe(self, message: dict) -> None:
         channels, symbols = parse_subscription(message)

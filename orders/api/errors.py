@@ -1,7 +1,8 @@
 """The one place where domain errors become HTTP answers (REST_FRAMEWORK.EXCEPTION_HANDLER).
 
 ServiceError kinds: "invalid" -> 400 {field: [message]}, "refused" -> 422 {code, detail},
-"not_found" -> 404 {detail}. A Redis outage on a read is 503, not a 500.
+"not_found" -> 404 {detail}, "forbidden" -> 403 {code, detail}, "throttled" -> 429 {code, detail}
+with Retry-After. A Redis outage on a read is 503, not a 500.
 """
 
 
@@ -19,6 +20,8 @@ SERVICE_STATUS = {
     "invalid": status.HTTP_400_BAD_REQUEST,
     "refused": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "not_found": status.HTTP_404_NOT_FOUND,
+    "forbidden": status.HTTP_403_FORBIDDEN,
+    "throttled": status.HTTP_429_TOO_MANY_REQUESTS,
 }
 
 
@@ -35,7 +38,8 @@ def service_error_answer(exc: ServiceError) -> tuple[int, dict]:
 def api_exception_handler(exc, context):
     if isinstance(exc, ServiceError):
         code, body = service_error_answer(exc)
-        return Response(body, status=code)
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return Response(body, status=code, headers=headers)
     if isinstance(exc, RedisError):
         log.warning("redis unavailable", view=context.get("view").__class__.__name__, exc_info=True)
         return Response({"detail": "Market data is temporarily unavailable."},

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from orders.api.views.account import AccountView, PositionListView
+from orders.api.views.api_keys import ApiKeyDetailView, ApiKeyListView
 from orders.api.views.auth import TokenView
 from orders.api.views.batch import OrderBatchView
 from orders.api.views.orders import OrderByClientIdView, OrderDetailView, OrderListView
@@ -10,6 +11,8 @@ from orders.api.views.trades import TradeListView
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("api-keys/", ApiKeyListView.as_view(), name="api-keys"),
+    path("api-keys/<str:key_id>/", ApiKeyDetailView.as_view(), name="api-key"),
     path("account/", AccountView.as_view(), name="api-account"),
     path("positions/", PositionListView.as_view(), name="api-positions"),
     path("orders/", OrderListView.as_view(), name="api-orders"),

@@ -6,16 +6,20 @@ import json
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
 from django.test import override_settings
 from rest_framework.authtoken.models import Token
 
+from common.redis import get_redis
 from orders.services import account_for_user
+from orders.services.api_keys import api_key_create
 from realtime.channels import book_key, symbol_channel
 from realtime.messages import ReferenceQuote
 from realtime.protocol import MAX_SUBSCRIPTIONS, RATE_BURST, CloseCode
 from tests.factories import make_instrument
-from tests.realtime.ws_support import FakeEngine, apply_book, connect, receive, receive_until, subscribe
+from tests.realtime.ws_support import ORIGIN, FakeEngine, apply_book, connect, receive, receive_until, subscribe
+from tradeapp.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -178,6 +182,39 @@ async def test_a_bad_auth_message_keeps_the_socket_anonymous(instruments):
     await ws.disconnect()
 
 
+async def test_an_api_key_authenticates_and_a_wrong_one_does_not(instruments, traders):
+    alice = await database_sync_to_async(User.objects.get)(username="alice")
+    key, secret = await database_sync_to_async(api_key_create)(user=alice, scopes=["read"])
+    ws = await connect()
+    for wrong in ({"key_id": key.key_id, "secret": secret + "x"}, {"key_id": "PKNOPE", "secret": secret},
+                  {"key_id": key.key_id}, {"key_id": 5, "secret": []}):
+        await ws.send_json_to({"action": "auth", **wrong})
+        assert (await receive(ws))["code"] == "auth_failed"
+    await ws.send_json_to({"action": "auth", "key_id": key.key_id, "secret": secret})
+    assert await receive(ws) == {"type": "authenticated", "username": "alice"}
+    assert (await subscribe(ws, ["orders"]))["type"] == "subscribed"
+    await ws.disconnect()
+
+
+@override_settings(AUTH_FAILURES_PER_ADDRESS=3)
+async def test_guessing_on_the_socket_is_locked_out(instruments, traders):
+    _, alice_token, _ = traders["alice"]
+    redis = get_redis()
+    for key in redis.scan_iter("auth:fail:*"):
+        redis.delete(key)
+    ws = WebsocketCommunicator(application, "/ws/v1/", headers=[ORIGIN])
+    ws.scope["client"] = ("10.1.1.1", 40000)
+    assert (await ws.connect())[0]
+    for _ in range(3):
+        await ws.send_json_to({"action": "auth", "token": "nope"})
+        assert (await receive(ws))["code"] == "auth_failed"
+    await ws.send_json_to({"action": "auth", "token": alice_token})
+    assert (await receive(ws))["code"] == "rate_limited"
+    await ws.disconnect()
+    for key in redis.scan_iter("auth:fail:*"):
+        redis.delete(key)
+
+
 async def test_order_updates_reach_every_socket_of_the_owner_and_no_one_else(instruments, traders, fake):
     _, alice_token, alice_account = traders["alice"]
     _, bob_token, bob_account = traders["bob"]
@@ -294,10 +331,6 @@ async def test_a_burst_under_the_limit_is_served_after_a_pause(instruments):
 
 
 async def test_a_client_without_origin_is_let_in_and_a_foreign_browser_is_not(instruments):
-    from channels.testing import WebsocketCommunicator
-
-    from tradeapp.asgi import application
-
     bare = WebsocketCommunicator(application, "/ws/v1/")
     assert (await bare.connect())[0]
     await bare.disconnect()

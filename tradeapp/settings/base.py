@@ -73,7 +73,25 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
+
+# Content-Security-Policy of every page: scripts, styles, fonts and images from the venue itself,
+# connections to itself (REST and its WebSocket), no framing, no plugins, no inline script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],  # CSP 3: the page's own origin over ws: and wss: too
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 ROOT_URLCONF = "tradeapp.urls"
 WSGI_APPLICATION = "tradeapp.wsgi.application"
@@ -183,11 +201,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- REST -------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "orders.api.authentication.CachedTokenAuthentication",  # DRF's, with the lookup cached (see the module)
+    "DEFAULT_AUTHENTICATION_CLASSES": [  # orders/api/authentication.py
+        "orders.api.authentication.CachedTokenAuthentication",  # first: a 401 says WWW-Authenticate: Token
+        "orders.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "orders.api.authentication.TradeScope"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["orders.api.parsers.StrictJSONParser"],
@@ -238,6 +257,11 @@ MARKET_ORDER_COLLAR = os.environ.get("MARKET_ORDER_COLLAR", "0.05")
 # DAY orders expire at this UTC time (HH:MM) each day.
 SESSION_CLOSE_UTC = os.environ.get("SESSION_CLOSE_UTC", "21:00")
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "6000/min")
+# Failed logins, token and API key attempts: past these within the window, the account or the address
+# is locked out until the window ends (orders/services/auth_attempts.py).
+AUTH_FAILURES_PER_ACCOUNT = int(os.environ.get("AUTH_FAILURES_PER_ACCOUNT", "10"))
+AUTH_FAILURES_PER_ADDRESS = int(os.environ.get("AUTH_FAILURES_PER_ADDRESS", "50"))
+AUTH_FAILURE_WINDOW_SECONDS = int(os.environ.get("AUTH_FAILURE_WINDOW_SECONDS", "900"))
 # Each web process reads an instrument (status, grid, limits, reference price) at most once per this
 # many seconds on the order path; 0 reads it for every order.
 INSTRUMENT_CACHE_SECONDS = float(os.environ.get("INSTRUMENT_CACHE_SECONDS", "1"))

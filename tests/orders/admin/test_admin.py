@@ -5,10 +5,12 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
 
 from marketdata.models import Instrument
 from orders.audit import audit_run
-from orders.models import Account, LedgerEntry, Order
+from orders.models import Account, ApiKey, LedgerEntry, Order
+from orders.services.api_keys import api_key_create
 
 from tests.orders.support import place
 
@@ -223,3 +225,16 @@ def test_staff_without_permissions_cannot_act(client, seeded):
     before = Account.objects.get(pk=seeded["alice"].pk).cash
     act(client, ACCOUNTS, "deposit", [seeded["alice"].pk], apply="1", amount="5")
     assert Account.objects.get(pk=seeded["alice"].pk).cash == before
+
+
+def test_ops_revoke_an_api_key_and_it_stops_at_once(admin_client, seeded):
+    key, secret = api_key_create(user=seeded["users"]["alice"], scopes=["read"], label="alice's bot")
+    client = APIClient()
+    client.credentials(HTTP_APCA_API_KEY_ID=key.key_id, HTTP_APCA_API_SECRET_KEY=secret)
+    assert client.get("/api/v1/account/").status_code == 200
+    listed = admin_client.get("/admin/orders/apikey/")
+    assert listed.status_code == 200 and key.key_id.encode() in listed.content and secret.encode() not in listed.content
+    response = admin_client.post("/admin/orders/apikey/", {"action": "revoke_selected", "_selected_action": [key.pk]})
+    assert response.status_code == 302
+    assert ApiKey.objects.get(pk=key.pk).revoked_at is not None
+    assert client.get("/api/v1/account/").status_code == 401

@@ -31,7 +31,11 @@ def test_the_yaml_schema_is_the_default():
 def test_the_swagger_ui_page_renders():
     response = APIClient().get("/api/docs/")
     assert response.status_code == 200
-    assert b"swagger-ui" in response.content and b"/api/schema/" in response.content
+    assert b'<div id="swagger-ui">' in response.content
+    # Its script is a file of its own (no inline script under the Content-Security-Policy).
+    script = APIClient().get("/api/docs/?script=")
+    assert script.status_code == 200 and b"/api/schema/" in script.content
+    assert "script-src 'self'" in response["Content-Security-Policy"]
     # Its assets come from the venue's own static files, never from a CDN.
     assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in response.content
     assert b"cdn.jsdelivr.net" not in response.content and b"unpkg.com" not in response.content
