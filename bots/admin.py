@@ -19,12 +19,19 @@ class BotConfigAdmin(admin.ModelAdmin):
         ("Market maker", {"fields": ("spread_bps", "levels", "level_spacing_bps", "skew_bps", "requote_ticks")}),
     )
 
+    def _set_enabled(self, request, queryset, enabled: bool) -> int:
+        bots = list(queryset.order_by("pk"))
+        queryset.update(enabled=enabled, updated_at=timezone.now())
+        for bot in bots:  # the audit trail
+            self.log_change(request, bot, "enabled by ops" if enabled else "disabled by ops")
+        return len(bots)
+
     @admin.action(description="Enable the selected bots", permissions=["change"])
     def enable_selected(self, request, queryset):
-        count = queryset.update(enabled=True, updated_at=timezone.now())
+        count = self._set_enabled(request, queryset, True)
         self.message_user(request, f"Enabled {count} bot(s); run_bots starts them within seconds.", messages.SUCCESS)
 
     @admin.action(description="Disable the selected bots (they cancel their quotes)", permissions=["change"])
     def disable_selected(self, request, queryset):
-        count = queryset.update(enabled=False, updated_at=timezone.now())
+        count = self._set_enabled(request, queryset, False)
         self.message_user(request, f"Disabled {count} bot(s); run_bots stops them within seconds.", messages.SUCCESS)

@@ -13,7 +13,7 @@ from common.errors import ServiceError
 from orders.admin.base import ReadOnlyInline
 from orders.models import Account, Position
 from orders.money import CENT
-from orders.services import account_deposit, account_set_frozen, account_withdraw
+from orders.services import account_deposit, account_set_frozen, account_withdraw, order_cancel_all
 
 
 class CashMovementForm(forms.Form):
@@ -76,7 +76,7 @@ class AccountAdmin(admin.ModelAdmin):
     readonly_fields = ("user", "kind", "currency", "cash", "reserved_cash", "free_cash", "frozen", "created_at")
     fields = readonly_fields
     inlines = (PositionInline,)
-    actions = ("freeze", "unfreeze", "deposit", "withdraw")
+    actions = ("freeze", "unfreeze", "cancel_all_orders", "deposit", "withdraw")
 
     @admin.display(description="free cash")
     def free_cash(self, account):
@@ -110,6 +110,14 @@ class AccountAdmin(admin.ModelAdmin):
     @admin.action(description="Unfreeze the selected accounts", permissions=["change"])
     def unfreeze(self, request, queryset):
         self._set_frozen(request, queryset, False)
+
+    @admin.action(description="Cancel all open orders of the selected accounts", permissions=["change"])
+    def cancel_all_orders(self, request, queryset):
+        for account in queryset.select_related("user").order_by("pk"):
+            canceled = order_cancel_all(account=account)
+            self.log_change(request, account, f"cancel all orders: {len(canceled)} order(s) {canceled}")
+            self.message_user(request, f"{account}: cancel requested for {len(canceled)} open order(s).",
+                              messages.SUCCESS)
 
     # Cash -------------------------------------------------------------------------------
     def _move_cash(self, request, queryset, *, action: str, title: str, service, verb: str):

@@ -1,14 +1,33 @@
 """Instruments. Halting and resuming go through the ops services, which tell the engine; the
 status itself is not editable in the form."""
 
+from django import forms
 from django.contrib import admin, messages
 
+from common.errors import ServiceError
 from marketdata.models import Instrument
-from orders.services.ops import instrument_halt, instrument_resume
+from orders.services.ops import instrument_grid_change_check, instrument_halt, instrument_resume
+
+
+class InstrumentForm(forms.ModelForm):
+    class Meta:
+        model = Instrument
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and not self.errors:
+            try:
+                instrument_grid_change_check(instrument=Instrument.objects.get(pk=self.instance.pk),
+                                             tick_size=cleaned.get("tick_size"), lot_size=cleaned.get("lot_size"))
+            except ServiceError as refusal:
+                raise forms.ValidationError({refusal.field: refusal.detail}) from None
+        return cleaned
 
 
 @admin.register(Instrument)
 class InstrumentAdmin(admin.ModelAdmin):
+    form = InstrumentForm
     list_display = ("symbol", "name", "status", "reference_price", "last_price", "tick_size", "lot_size", "price_band",
                     "maker_fee_rate", "taker_fee_rate", "currency")
     list_display_links = ("symbol", "name")

@@ -126,7 +126,10 @@ class EngineCore:
         with transaction.atomic():
             instruments = {i.symbol: i for i in select_rows(Instrument, symbol=sorted(symbols))}
             for symbol, instrument in instruments.items():
-                if symbol not in self.specs and self.owns(symbol):
+                known = self.specs.get(symbol)
+                # New to this shard, or its grid changed (ops may change it only while the symbol is
+                # halted with no open order: orders.services.ops.instrument_grid_change_check).
+                if (known is None and self.owns(symbol)) or (known is not None and known != instrument_spec(instrument)):
                     self._restore(instrument)
             batch = Batch(orders={}, instruments=instruments, house_id=self.house_id)
             ids = [c.order_id for c in commands if c.order_id is not None]

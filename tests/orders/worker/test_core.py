@@ -185,3 +185,16 @@ def test_the_publisher_writes_the_book_quote_and_messages_of_a_committed_batch(m
     fills = [u for m in messages if isinstance(m, OrderUpdates) for u in m.updates if "fill" in u]
     assert sorted((f["fill"]["liquidity"], f["fill"]["fee"], f["order"]["filled_qty"]) for f in fills) == [
         ("maker", "0.04", "4"), ("taker", "0.12", "4")]
+
+
+def test_a_grid_changed_while_halted_is_the_engines_at_its_next_batch(market):
+    core, aapl, buyer, _ = market
+    type(aapl).objects.filter(pk=aapl.pk).update(tick_size=D("0.05"))
+    core.recover()
+    core.handle_batch([BusCommand(CommandKind.HALT, "AAPL")])
+    type(aapl).objects.filter(pk=aapl.pk).update(tick_size=D("0.01"))  # finer: 100.01 was off the old grid
+    core.handle_batch([BusCommand(CommandKind.RESUME, "AAPL")])
+    bid = place(buyer, side="buy", type="limit", qty=D("1"), limit_price=D("100.01"))
+    result = core.handle_batch([new(bid)])
+    assert [u.event for u in result.updates] == ["new"]
+    assert core.engine.l1("AAPL").bid == 10001 and core.specs["AAPL"].tick_size == D("0.01")
