@@ -13,6 +13,7 @@ from django.db.models import Sum
 
 from bots.models import BotConfig
 from bots.quoting import Cancel, OpenOrder, Place, Replace
+from common import metrics
 from common.errors import ServiceError
 from common.logging import get_logger
 from marketdata.models import Instrument
@@ -152,6 +153,11 @@ class Outcome:
 
 def _refused(bot: str, symbol: str, what: str, error: ServiceError) -> None:
     log.warning("bot order refused", bot=bot, symbol=symbol, action=what, code=error.code, detail=error.detail[:200])
+    metrics.BOT_ORDERS.labels(bot, what.split()[0], error.code).inc()
+
+
+def _done(bot: str, what: str) -> None:
+    metrics.BOT_ORDERS.labels(bot, what, "ok").inc()
 
 
 def execute_quotes(*, bot: str, account_id: int, symbol: str, cid_prefix: str, actions: list,
@@ -168,13 +174,16 @@ def execute_quotes(*, bot: str, account_id: int, symbol: str, cid_prefix: str, a
                                        time_in_force="gtc", limit_price=quote.price,
                                        client_order_id=quote_cid(cid_prefix, quote.side, quote.level, token))
                 outcomes.append(Outcome(action, True, order_id=order.pk))
+                _done(bot, "place")
             elif isinstance(action, Replace):
                 order_replace(account=account, order_id=action.order_id, qty=action.qty,
                               limit_price=action.quote.price)
                 outcomes.append(Outcome(action, True, order_id=action.order_id))
+                _done(bot, "replace")
             elif isinstance(action, Cancel):
                 order_cancel(account=account, order_id=action.order_id)
                 outcomes.append(Outcome(action, True, order_id=action.order_id))
+                _done(bot, "cancel")
         except ServiceError as error:
             _refused(bot, symbol, type(action).__name__.lower(), error)
             outcomes.append(Outcome(action, False, code=error.code))
@@ -188,8 +197,9 @@ def place_market_order(*, bot: str, account_id: int, symbol: str, side: str, qty
         order, _ = order_place(account=account, symbol=symbol, side=side, type="market", qty=qty,
                                time_in_force="ioc", client_order_id=client_order_id)
     except ServiceError as error:
-        _refused(bot, symbol, f"market {side}", error)
+        _refused(bot, symbol, "market", error)
         return Outcome(None, False, code=error.code)
+    _done(bot, "market")
     return Outcome(None, True, order_id=order.pk)
 
 

@@ -1,5 +1,8 @@
 """Structured logging: every process logs one JSON object per line (or readable
-key=value lines when LOG_JSON=0), whether the record came from structlog or stdlib."""
+key=value lines when LOG_JSON=0), whether the record came from structlog or stdlib.
+
+The venue's code logs in one style, structlog's keywords: `log.info("order accepted", order_id=7)`.
+A library's stdlib record keeps its `extra=` fields too (ExtraAdder)."""
 
 
 import structlog
@@ -8,6 +11,7 @@ _PRE_CHAIN = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
+    structlog.stdlib.ExtraAdder(),
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
 

@@ -1,10 +1,12 @@
 """Readiness checks: each returns None when healthy or a short reason when not."""
 
+import time
 from collections.abc import Callable
 
 import redis
 from django.conf import settings
 from django.db import connection
+from prometheus_client.core import GaugeMetricFamily
 
 from common.redis import get_redis
 from orders.bus import heartbeat_key
@@ -37,6 +39,22 @@ def health_check_engine() -> str | None:
     if alive != shards:
         return f"{shards - alive} of {shards} engine shard(s) sent no heartbeat in the last 10 s"
     return None
+
+
+def engine_heartbeat_ages() -> list[GaugeMetricFamily]:
+    """Seconds since each engine shard's last heartbeat (for /metrics; absent: no heartbeat in 10 s)."""
+    shards = settings.ENGINE_SHARDS
+    family = GaugeMetricFamily("venue_engine_heartbeat_age_seconds", "Seconds since the shard's last heartbeat.",
+                               labels=["shard"])
+    try:
+        beats = get_redis().mget([heartbeat_key(i, shards) for i in range(shards)])
+    except (redis.RedisError, OSError):
+        return [family]
+    now = time.time()
+    for shard, beat in enumerate(beats):
+        if beat is not None:
+            family.add_metric([f"{shard}/{shards}"], max(0.0, now - float(beat)))
+    return [family]
 
 
 CHECKS: dict[str, Callable[[], str | None]] = {

@@ -2,13 +2,14 @@
 when REDIS_URL is unset. Ctrl-C (or SIGTERM) stops them all."""
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
 from honcho.environ import parse_procfile
 from honcho.manager import Manager
 
-from tradeapp.settings.base import BASE_DIR, EMBEDDED_REDIS_SOCKET
+from tradeapp.settings.base import BASE_DIR, EMBEDDED_REDIS_SOCKET, METRICS_DIR
 
 
 def main() -> int:
@@ -16,6 +17,10 @@ def main() -> int:
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # Every process records its metrics there (common/metrics.py); a new run counts from zero.
+    shutil.rmtree(METRICS_DIR, ignore_errors=True)
+    METRICS_DIR.mkdir(parents=True)
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
     manager = Manager()
     if not env.get("REDIS_URL"):
         env["REDIS_URL"] = f"unix://{EMBEDDED_REDIS_SOCKET}"

@@ -1,6 +1,6 @@
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
-from csp.decorators import csp_update
 from django.contrib.auth.views import LoginView
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView

@@ -4,9 +4,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from tradeapp.health import health_report
+from common.metrics import metrics_render
+from tradeapp.health import engine_heartbeat_ages, health_report
 from ui import views as ui_views
 
 
@@ -36,7 +37,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
             return response
     elif settings.METRICS_REQUIRE_TOKEN:
         return HttpResponse("Set METRICS_TOKEN to serve metrics.\n", status=403, content_type="text/plain")
-    return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(metrics_render(scrape_time=engine_heartbeat_ages), content_type=CONTENT_TYPE_LATEST)
 
 
 def home(request: HttpRequest) -> HttpResponse:

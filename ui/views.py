@@ -8,9 +8,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from common.errors import ServiceError
-
 from common.decimals import format_decimal, places_of
+from common.errors import ServiceError
 from marketdata.selectors import instrument_list
 from orders.services.api_keys import api_key_create, api_key_list, api_key_revoke
 from ui.forms import ApiKeyForm

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
+from common import metrics
 from common.logging import get_logger
 from marketdata.feeds.ticks import MalformedTick, Tick
 
@@ -78,6 +79,9 @@ class Feed:
         self.name = name or self.kind
         self.backoff = backoff or Backoff()
         self.stats = FeedStats()
+        self._ticks_metric = metrics.FEED_TICKS.labels(self.name)
+        self._malformed_metric = metrics.FEED_MALFORMED.labels(self.name)
+        self._reconnects_metric = metrics.FEED_RECONNECTS.labels(self.name)
         self.log_interval = log_interval
         self._next_malformed_log = 0.0
         self._suppressed = 0
@@ -91,6 +95,7 @@ class Feed:
 
     def emit(self, tick: Tick) -> None:
         self.stats.ticks += 1
+        self._ticks_metric.inc()
         self._session_ticks += 1
         self.emit_tick(tick)
 
@@ -98,6 +103,7 @@ class Feed:
         """Count a refused input and log it, at most once per log_interval (with how many
         were not logged in between), so a garbage flood cannot flood the log too."""
         self.stats.malformed += 1
+        self._malformed_metric.inc()
         now = time.monotonic()
         if now < self._next_malformed_log:
             self._suppressed += 1
@@ -132,6 +138,7 @@ class Feed:
             except Exception as error:  # any failure of the source is a drop, never the end
                 reason = f"{type(error).__name__}: {error}"[:300]
             self.stats.drops += 1
+            self._reconnects_metric.inc()
             self.stats.last_error = reason
             if self._session_ticks:
                 self.backoff.reset()  # it worked for a while: start the delays over

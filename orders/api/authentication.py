@@ -28,7 +28,7 @@ from common.errors import forbidden
 from common.logging import get_logger
 from common.redis import get_redis
 from orders.models import Account, ApiKey
-from orders.services.api_keys import api_key_authenticate, api_keys_forget_user, api_key_forget
+from orders.services.api_keys import api_key_authenticate, api_key_forget, api_keys_forget_user
 from orders.services.auth_attempts import auth_attempt_check, auth_attempt_failed
 
 log = get_logger(__name__)

@@ -9,6 +9,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from common.errors import ServiceError, invalid
+from common.logging import get_logger
+from common.metrics import ORDERS_ACCEPTED, ORDERS_REFUSED
 from marketdata.models import Instrument
 from marketdata.selectors import instruments_get_cached
 from orders.bus import BusCommand, CommandKind, bus_publish_on_commit
@@ -17,6 +19,8 @@ from orders.services.entry_statements import order_insert, order_reserve_and_ins
 from orders.services.reservations import reserve_target
 from orders.services.risk import risk_check_order
 from orders.services.validation import validate_order_shape
+
+log = get_logger("orders.entry")
 
 
 def _reserve(order: Order) -> None:
@@ -80,6 +84,8 @@ def order_place(*, account: Account, symbol: str, side: str, type: str, qty: Dec
         order.reserved_cash = reserve_target(order)
         _store_accepted(order)
         bus_publish_on_commit(BusCommand(CommandKind.NEW, instrument.symbol, order.pk))
+        ORDERS_ACCEPTED.labels(instrument.symbol).inc()
+        log.info("order accepted", order_id=order.pk, account_id=order.account_id, symbol=instrument.symbol)
     except ServiceError as refusal:
         return _store_rejected(order, refusal)
     except IntegrityError:
@@ -102,6 +108,8 @@ def _store_rejected(order: Order, refusal: ServiceError) -> tuple[Order, bool]:
         existing = Order.objects.get(account=order.account, client_order_id=order.client_order_id)
         return existing, False
     refusal.order = order
+    ORDERS_REFUSED.labels(refusal.code).inc()
+    log.info("order refused", order_id=order.pk, account_id=order.account_id, code=refusal.code)
     raise refusal
 
 
@@ -210,9 +218,14 @@ def _reserve_and_store(account: Account, fresh: list[tuple[int, Order]], results
             order.reserved_cash = ZERO
             refusal.order = order
             results[index] = (order, False, refusal)
+            ORDERS_REFUSED.labels(refusal.code).inc()
     if reserved_cash:
         Account.objects.filter(pk=account.pk).update(reserved_cash=F("reserved_cash") + reserved_cash)
     for instrument_id, qty in reserved_qty.items():
         Position.objects.filter(pk=positions[instrument_id].pk).update(reserved_qty=F("reserved_qty") + qty)
     Order.objects.bulk_create([order for _, order in fresh])
     bus_publish_on_commit(*[BusCommand(CommandKind.NEW, symbol, order.pk) for symbol, order in publish])
+    for symbol, _ in publish:
+        ORDERS_ACCEPTED.labels(symbol).inc()
+    log.info("orders accepted", account_id=account.pk, order_ids=[order.pk for _, order in publish],
+             refused=[order.pk for _, order in fresh if order.status == Order.Status.REJECTED])

@@ -153,6 +153,9 @@ class EngineCore:
             self._apply_events(batch, waiting)
             flush(batch)
         self.house_id = batch.house_id  # committed: it exists
+        if batch.dirty_orders:  # an order's id, from the web's "order accepted" to here, in the logs
+            log.info("batch settled", commands=len(commands), orders=sorted(batch.dirty_orders),
+                     trades=len(batch.trades))
         symbols = {e.symbol for e in events if e.seq and e.symbol in self.specs}
         books = {s: (self.engine.l1(s), self.engine.l2(s, BOOK_DEPTH)) for s in symbols}
         return BatchResult(batch.updates, events, lags, books, {s: self.specs[s] for s in symbols}, self.generation)

@@ -18,10 +18,20 @@ import redis
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from common import metrics
 from common.logging import get_logger
 from common.redis import new_async_redis
 from marketdata.models import Candle, Instrument
-from orders.bus import FIELD, GROUP, BusCommand, MalformedCommand, heartbeat_key, stats_key, stream_for_shard
+from orders.bus import (
+    FIELD,
+    GROUP,
+    BusCommand,
+    CommandKind,
+    MalformedCommand,
+    heartbeat_key,
+    stats_key,
+    stream_for_shard,
+)
 from orders.engine import Trade
 from orders.worker.candles import CandleFolder
 from orders.worker.core import BatchResult, EngineCore
@@ -64,6 +74,12 @@ class EngineWorker:
                       "db_ms": 0.0, "publish_ms": 0.0}
         # One thread owns the engine and the database connection.
         self.in_db_thread = sync_to_async(thread_sensitive=True)
+        label = f"{shard}/{shards}"
+        self.metrics = {name: family.labels(label) for name, family in (
+            ("lag", metrics.ENGINE_LAG), ("size", metrics.ENGINE_BATCH_COMMANDS), ("settle", metrics.ENGINE_BATCH_SETTLE),
+            ("publish", metrics.ENGINE_BATCH_PUBLISH), ("failures", metrics.ENGINE_BATCH_FAILURES),
+            ("malformed", metrics.ENGINE_MALFORMED))}
+        self.commands_by_kind = {kind: metrics.ENGINE_COMMANDS.labels(label, str(kind)) for kind in CommandKind}
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -154,8 +170,7 @@ class EngineWorker:
                 return
             await self._process(self._decode(pending))
 
-    @staticmethod
-    def _decode(entries) -> list[tuple[bytes, BusCommand | None]]:
+    def _decode(self, entries) -> list[tuple[bytes, BusCommand | None]]:
         decoded = []
         for entry_id, fields in entries:
             try:
@@ -163,6 +178,7 @@ class EngineWorker:
             except (KeyError, MalformedCommand) as error:
                 # Acknowledged with the rest, so it cannot block the stream.
                 log.error("malformed bus entry dropped", entry=repr(fields)[:200], error=str(error)[:200])
+                self.metrics["malformed"].inc()
                 command = None
             decoded.append((entry_id, command))
         return decoded
@@ -172,12 +188,15 @@ class EngineWorker:
         started = time.perf_counter()
         try:
             results = [await self.in_db_thread(self.core.handle_batch)(commands)]
-            self.stats["db_ms"] += (time.perf_counter() - started) * 1000
+            settled = time.perf_counter() - started
+            self.stats["db_ms"] += settled * 1000
+            self.metrics["settle"].observe(settled)
         except Exception:
             # The batch rolled back but the engine ran it: rebuild from the database, then
             # go one command at a time so one bad command cannot block the rest.
             log.exception("batch failed; recovering and retrying one by one")
             self.stats["errors"] += 1
+            self.metrics["failures"].inc()
             if self.publishing is not None:
                 await self.publishing  # it reads the codecs that the recovery replaces
             await self.in_db_thread(self.core.recover)()
@@ -197,8 +216,13 @@ class EngineWorker:
                 pipe.xack(self.stream, GROUP, *ids)
                 pipe.xdel(self.stream, *ids)
                 await pipe.execute()
+        self.metrics["size"].observe(len(commands))
+        for command in commands:
+            self.commands_by_kind[command.kind].inc()
         for result in results:
             self.lags.extend(result.lags)
+            for lag in result.lags:
+                self.metrics["lag"].observe(lag)
             self.stats["events"] += len(result.events)
             self.traded.update(e.symbol for e in result.events if isinstance(e, Trade))
         # Batch N is published while batch N+1 settles in the database thread: the publications
@@ -215,7 +239,9 @@ class EngineWorker:
         started = time.perf_counter()
         for result in results:
             await self.publisher.publish_batch(result)
-        self.stats["publish_ms"] += (time.perf_counter() - started) * 1000
+        published = time.perf_counter() - started
+        self.stats["publish_ms"] += published * 1000
+        self.metrics["publish"].observe(published)
 
     async def _publish_candles(self, symbols: list[str]) -> None:
         """Fold the committed trades of `symbols` into their candles, then publish what changed."""

@@ -61,6 +61,8 @@ class Connection:
 
     def push_latest(self, key: tuple, text: str) -> None:
         if self.close_code is None:
+            if key in self.conflated:
+                self.hub.counts["conflated"] += 1
             self.conflated[key] = text
             if self.writer is None:
                 self._drain()
@@ -97,11 +99,13 @@ class Connection:
             if item.__class__ is tuple:
                 self.resync.add(item[0])
                 self.dropped += 1
+                self.hub.counts["dropped"] += 1
             else:
                 kept.append(item)
         self.queue = kept
         if len(kept) >= self.max_queue * 3 // 4:
             log.info("slow consumer closed", extra={"buffered": len(kept)})
+            self.hub.counts["slow_closed"] += 1
             self.abort(CloseCode.SLOW_CONSUMER)
 
     # --- writing ---------------------------------------------------------------------
@@ -130,6 +134,7 @@ class Connection:
                     self.writer = asyncio.get_running_loop().create_task(self._send_close(self.close_code))
                 return
             write = self.send({"type": "websocket.send", "text": text})
+            self.hub.counts["sent"] += 1
             try:
                 waiting = write.send(None)
             except StopIteration:
@@ -191,6 +196,7 @@ class Connection:
                 if stream.symbol not in self.book_seq:
                     return self._next_snapshot()
                 self.book_seq[stream.symbol] = stream.seq
+                self.hub.counts["resyncs"] += 1
                 return stream.snapshot_text()
         return None
 

@@ -9,6 +9,7 @@ from weakref import WeakKeyDictionary
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from common import metrics
 from common.jsontext import dumps
 from common.logging import get_logger
 from common.redis import new_async_redis
@@ -21,6 +22,10 @@ from realtime.messages import BookSnapshot, MalformedMessage, MarketData, OrderU
 from realtime.protocol import MAX_SUBSCRIPTIONS, PUBLIC_CHANNELS, CloseCode, ProtocolError
 
 log = get_logger("realtime.hub")
+
+FLUSHED = {"sent": metrics.WS_MESSAGES_SENT, "conflated": metrics.WS_MESSAGES_CONFLATED,
+           "dropped": metrics.WS_BOOK_DELTAS_DROPPED, "resyncs": metrics.WS_RESYNCS,
+           "slow_closed": metrics.WS_SLOW_CLOSED}
 
 _frozen = False  # gc.freeze() done in this process
 
@@ -37,6 +42,8 @@ class Hub:
         self._tasks: list[asyncio.Task] = []
         self._redis = None
         self._pubsub = None
+        # What the connections did since the last flush into common.metrics (once a second).
+        self.counts: dict[str, int] = dict.fromkeys(FLUSHED, 0)
         self.heartbeat_seconds = settings.WS_HEARTBEAT_SECONDS
         self.max_queue = settings.WS_MAX_QUEUE
 
@@ -56,7 +63,8 @@ class Hub:
             await pubsub.subscribe(hub_control_channel())
             self._pubsub = pubsub
             loop = asyncio.get_running_loop()
-            self._tasks = [loop.create_task(self._read()), loop.create_task(self._heartbeat())]
+            self._tasks = [loop.create_task(self._read()), loop.create_task(self._heartbeat()),
+                           loop.create_task(self._flush_metrics())]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -343,6 +351,19 @@ class Hub:
             key = ("candle", symbol, candle["interval"])
             for connection in stream.subs["candles"]:
                 connection.push_latest(key, text)
+
+    async def _flush_metrics(self) -> None:
+        while True:
+            await asyncio.sleep(1)
+            self.flush_metrics()
+
+    def flush_metrics(self) -> None:
+        counts, self.counts = self.counts, dict.fromkeys(FLUSHED, 0)
+        for name, counter in FLUSHED.items():
+            if counts[name]:
+                counter.inc(counts[name])
+        metrics.WS_CONNECTIONS.set(len(self.connections))
+        metrics.WS_SUBSCRIPTIONS.set(sum(len(c.subs) + (c.account_id is not None) for c in self.connections))
 
     async def _heartbeat(self) -> None:
         while True:

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from orders.audit import audit_run
 from orders.models import Account, LedgerEntry, Order, Position, PositionTransfer
-
 from tests.orders.support import check_constraints_off, place
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,6 @@ from marketdata.models import Instrument
 from orders.models import Account, Order
 from orders.services.ops import instrument_halt, instrument_resume, orders_expire_day
 from orders.tasks import audit_nightly, expire_day_orders, resubmit_accepted
-
 from tests.orders.support import place
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,15 @@ import json
 
 import pytest
 
-from realtime.messages import (BookDelta, BookSnapshot, MalformedMessage, MarketData, OrderUpdates, ReferenceQuote,
-                               decode)
+from realtime.messages import (
+    BookDelta,
+    BookSnapshot,
+    MalformedMessage,
+    MarketData,
+    OrderUpdates,
+    ReferenceQuote,
+    decode,
+)
 
 QUOTE = {"bid": "1.00", "bid_qty": "5", "ask": None, "ask_qty": None, "last": "1.00", "ts": "t"}
 TRADE = {"trade_id": 9, "price": "1.00", "qty": "5", "aggressor_side": "sell", "ts": "t"}

@@ -41,6 +41,10 @@ LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 METRICS_REQUIRE_TOKEN = False
 LOG_JSON = env_bool("LOG_JSON", True)
+# Every process records its metrics into files here (prometheus_client's multiprocess mode, which
+# reads the variable when it is first imported, after the settings); /metrics sums them.
+METRICS_DIR = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "metrics")))
+METRICS_DIR.mkdir(parents=True, exist_ok=True)
 
 # --- Core -------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -65,6 +69,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "tradeapp.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

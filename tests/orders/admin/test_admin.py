@@ -11,7 +11,6 @@ from marketdata.models import Instrument
 from orders.audit import audit_run
 from orders.models import Account, ApiKey, LedgerEntry, Order
 from orders.services.api_keys import api_key_create
-
 from tests.orders.support import place
 
 pytestmark = pytest.mark.django_db
