@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from django.core.management import call_command, get_commands
 
 from tests.processes import ROOT, free_port, http_ok, running, venv_bin, wait_for
@@ -146,7 +147,8 @@ def open_trade(page, symbol: str | None):
         page.goto(f"/trade/{symbol}/")
     page.wait_for_selector('#conn[data-state="live"]')
     page.wait_for_selector('#ladder[data-state="live"]')
-    page.wait_for_function("document.querySelector('#account [data-field=cash]').textContent !== '—'")
+    # A locator wait: a string predicate (wait_for_function) would be refused by the pages' CSP.
+    expect(page.locator("#account [data-field=cash]")).not_to_have_text("—")
     return page
 
 
