@@ -240,3 +240,21 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class EngineShard(models.Model):
+    """The fencing token of an engine shard: the epoch of the process that holds its lease
+    (orders/worker/lease.py). Every batch commits only if the row still carries its epoch, so a
+    process that lost its lease can never write another batch."""
+
+    shards = models.PositiveSmallIntegerField()
+    shard = models.PositiveSmallIntegerField()
+    epoch = models.BigIntegerField(default=0)
+    owner = models.CharField(max_length=100, blank=True, default="")
+    acquired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shards", "shard"], name="one_row_per_engine_shard")]
+
+    def __str__(self) -> str:
+        return f"shard {self.shard}/{self.shards} epoch {self.epoch}"

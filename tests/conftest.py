@@ -5,6 +5,7 @@ import pytest
 
 from common.redis import get_redis
 from orders.bus import heartbeat_key, stream_for_shard
+from orders.worker.lease import LAYOUT_KEY, lease_key
 from tests.processes import running, stop, wait_for
 
 
@@ -44,8 +45,10 @@ class Engine:
             self._context = None
 
     def kill(self) -> None:
+        """SIGKILL; its heartbeat and lease are dropped as their expiry would (tests of the lease's
+        expiry wait for it themselves)."""
         stop(self.process, sig=signal.SIGKILL)
-        get_redis().delete(heartbeat_key(0, 1))
+        get_redis().delete(heartbeat_key(0, 1), lease_key(0, 1))
         self._context = None
 
     def log(self) -> str:
@@ -55,7 +58,7 @@ class Engine:
 @pytest.fixture
 def engine(transactional_db):
     redis = get_redis()
-    redis.delete(stream_for_shard(0, 1), heartbeat_key(0, 1))
+    redis.delete(stream_for_shard(0, 1), heartbeat_key(0, 1), lease_key(0, 1), LAYOUT_KEY)
     for key in redis.scan_iter("md:*"):
         redis.delete(key)
     engine = Engine()

@@ -7,14 +7,23 @@ when the mypyc-built extension modules are loaded (``python -m orders.build_engi
 from . import entry as _entry
 from .book import L1, L2
 from .codec import GridError, InstrumentSpec
-from .commands import (Cancel, CancelAll, Command, ExpireDay, Halt, NewOrder, OpenOrder,
-                       RejectOrder, Replace, Resume)
+from .commands import Cancel, CancelAll, Command, ExpireDay, Halt, NewOrder, OpenOrder, RejectOrder, Replace, Resume
 from .engine import MatchingEngine
-from .events import (Accepted, BookLevel, Canceled, CancelRejected, Event, Expired, Rejected,
-                     Replaced, StatusChanged, StopTriggered, Trade)
+from .events import (
+                       Accepted,
+                       BookLevel,
+                       Canceled,
+                       CancelRejected,
+                       Event,
+                       Expired,
+                       Rejected,
+                       Replaced,
+                       StatusChanged,
+                       StopTriggered,
+                       Trade,
+)
 from .recovery import RestoreError
-from .types import (CancelReason, ExpireReason, OrderType, RejectReason, Side, StpMode,
-                    TimeInForce, TradingStatus)
+from .types import CancelReason, ExpireReason, OrderType, RejectReason, Side, StpMode, TimeInForce, TradingStatus
 
 COMPILED = not _entry.__file__.endswith(".py")
 

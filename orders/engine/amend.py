@@ -9,9 +9,9 @@ priority only when the price is unchanged and the quantity does not grow.
 from typing import Final
 
 from .book import clone
-from .rejects import unknown_symbol
 from .events import BookLevel, Canceled, CancelRejected, Expired, Replaced
 from .matching import run_live, run_triggers
+from .rejects import unknown_symbol
 from .types import CancelReason, ExpireReason, OrderType, RejectReason, Side, TimeInForce
 
 USER: Final = CancelReason.USER

@@ -22,8 +22,7 @@ from .commands import Cancel, NewOrder
 from .events import Accepted, BookLevel, Canceled, Event, Expired
 from .matching import match, run_live, run_triggers
 from .rejects import reject, unknown_symbol
-from .types import (CancelReason, ExpireReason, OrderType, RejectReason, Side, StpMode,
-                    TimeInForce)
+from .types import CancelReason, ExpireReason, OrderType, RejectReason, Side, StpMode, TimeInForce
 
 if TYPE_CHECKING:
     from .engine import MatchingEngine

@@ -15,6 +15,7 @@ from marketdata.models import Instrument
 from marketdata.selectors import instruments_get_cached
 from orders.bus import BusCommand, CommandKind, bus_publish_on_commit
 from orders.models import ZERO, Account, Order, Position
+from orders.services.admission import admission_check
 from orders.services.entry_statements import order_insert, order_reserve_and_insert, reserve_run
 from orders.services.reservations import reserve_target
 from orders.services.risk import risk_check_order
@@ -68,6 +69,7 @@ def order_place(*, account: Account, symbol: str, side: str, type: str, qty: Dec
     """Returns (order, created). A refusal raises ServiceError with `.order` set to the stored rejected order.
 
     Only the account's id is taken from `account`: whether it is frozen is part of the reservation."""
+    admission_check(symbols=[symbol])
     instrument = _instrument_for(symbol)
     validate_order_shape(instrument=instrument, type=type, time_in_force=time_in_force, qty=qty,
                     limit_price=limit_price, stop_price=stop_price, post_only=post_only)
@@ -124,6 +126,7 @@ def order_place_many(*, account: Account, orders: list[dict]) -> list[tuple[Orde
     them, so concurrent requests cannot overdraw; then one UPDATE for the account, one per position,
     one multi-row INSERT, and one pipelined append to the bus on commit. Should another request insert
     one of the same client_order_ids meanwhile, everything rolls back and the orders go one by one."""
+    admission_check(symbols={body["symbol"] for body in orders})
     results: list[tuple[Order | None, bool, ServiceError | None] | None] = [None] * len(orders)
     instruments = instruments_get_cached(symbols=[body["symbol"] for body in orders])
     client_ids = {body.get("client_order_id") for body in orders} - {None, ""}

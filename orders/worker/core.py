@@ -12,6 +12,7 @@ from marketdata.models import Instrument
 from orders import engine as eng
 from orders.bus import BusCommand, CommandKind, shard_for
 from orders.models import Order
+from orders.worker.lease import shard_fence
 from orders.worker.rows import select_rows
 from orders.worker.settlement import Batch, OrderUpdate, apply_event, cancel_unseen, flush
 
@@ -75,6 +76,7 @@ class EngineCore:
         self.specs: dict[str, eng.InstrumentSpec] = {}
         self.house_id: int | None = None  # the fee account, found by the first batch with a trade
         self.generation = 0
+        self.epoch: int | None = None  # the shard lease's fencing token, once held (orders/worker/lease.py)
 
     # --- recovery --------------------------------------------------------------
     def owns(self, symbol: str) -> bool:
@@ -124,6 +126,8 @@ class EngineCore:
     def handle_batch(self, commands: list[BusCommand]) -> BatchResult:
         symbols = {c.symbol for c in commands}
         with transaction.atomic():
+            if self.epoch is not None:
+                shard_fence(shard=self.shard, shards=self.shards, epoch=self.epoch)
             instruments = {i.symbol: i for i in select_rows(Instrument, symbol=sorted(symbols))}
             for symbol, instrument in instruments.items():
                 known = self.specs.get(symbol)

@@ -35,6 +35,7 @@ from orders.bus import (
 from orders.engine import Trade
 from orders.worker.candles import CandleFolder
 from orders.worker.core import BatchResult, EngineCore
+from orders.worker.lease import LeaseLost, ShardLease
 
 log = get_logger("orders.engine")
 
@@ -65,6 +66,9 @@ class EngineWorker:
         self.consumer = f"engine-{shard}"
         self.stopping = asyncio.Event()
         self.redis = new_async_redis()
+        self.lease = ShardLease(self.redis, shard=shard, shards=shards)
+        self.lease_lost = False
+        self.next_sweep = 0.0
         self.lags: list[float] = []
         self.traded: set[str] = set()  # symbols with trades not folded into candles yet
         self.publishing: asyncio.Task | None = None  # the last committed batch, being published
@@ -86,6 +90,9 @@ class EngineWorker:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stopping.set)
         await self._wait_for_redis()
+        if not await self.lease.acquire(self.stopping, in_db_thread=self.in_db_thread):
+            return
+        self.core.epoch = self.lease.epoch
         try:
             await self.redis.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
         except redis.ResponseError as exc:
@@ -131,8 +138,10 @@ class EngineWorker:
         heartbeat.cancel()
         try:
             await self.redis.delete(heartbeat_key(self.shard, self.shards))
+            if not self.lease_lost:
+                await self.lease.release()
         except (redis.ConnectionError, OSError):
-            pass  # Redis may stop first under the supervisor; the key expires anyway
+            pass  # Redis may stop first under the supervisor; the key and the lease expire anyway
         log.info("engine stopped", shard=self.shard)
 
     async def _linger(self, entries: list) -> list:
@@ -191,6 +200,10 @@ class EngineWorker:
             settled = time.perf_counter() - started
             self.stats["db_ms"] += settled * 1000
             self.metrics["settle"].observe(settled)
+        except LeaseLost as lost:
+            # Another process owns the shard now: write nothing more, acknowledge nothing (it will).
+            self._lose_lease(str(lost))
+            return
         except Exception:
             # The batch rolled back but the engine ran it: rebuild from the database, then
             # go one command at a time so one bad command cannot block the rest.
@@ -253,8 +266,23 @@ class EngineWorker:
         if changed:
             await self.publisher.publish_candles(changed)
 
+    def _lose_lease(self, why: str) -> None:
+        if not self.lease_lost:
+            log.error("engine lease lost; stopping", shard=self.shard, shards=self.shards, reason=why)
+        self.lease_lost = True
+        self.stopping.set()
+
     async def _heartbeat(self) -> None:
         while True:
+            try:
+                if not await self.lease.renew():
+                    self._lose_lease("the lease expired or another process took it")
+                    return
+                if self.shard == 0 and time.monotonic() >= self.next_sweep:
+                    self.next_sweep = time.monotonic() + 10
+                    await self.lease.move_queued_commands()
+            except (redis.ConnectionError, OSError):
+                pass  # the lease expires if Redis stays away; the renew after it finds out
             self.lags = self.lags[-2000:]  # the latest, in arrival order
             lags = sorted(self.lags)
             stats = dict(self.stats, pid=os.getpid(), ts=time.time(), db_ms=round(self.stats["db_ms"], 1),

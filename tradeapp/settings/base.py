@@ -258,6 +258,10 @@ ENGINE_SHARDS = int(os.environ.get("ENGINE_SHARDS", "1"))
 # each batch's transaction costs a fixed ~4 ms of CPU (a dozen statements), so batching more
 # orders per transaction frees CPU for everything else on the machine. 0: no wait.
 ENGINE_LINGER_MS = float(os.environ.get("ENGINE_LINGER_MS", "3"))
+# Admission control (orders/services/admission.py): while an engine shard's oldest waiting command
+# is older than this, new orders for its symbols get 429 engine_busy. 0 turns it off.
+ENGINE_MAX_LAG_MS = float(os.environ.get("ENGINE_MAX_LAG_MS", "1000"))
+ADMISSION_CHECK_SECONDS = 0.1  # how often a web process reads each shard's lag
 # A market buy reserves cash at the reference price plus this fraction, and never trades above it.
 MARKET_ORDER_COLLAR = os.environ.get("MARKET_ORDER_COLLAR", "0.05")
 # DAY orders expire at this UTC time (HH:MM) each day.

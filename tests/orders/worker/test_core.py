@@ -11,9 +11,10 @@ import pytest
 from common.redis import get_redis, new_async_redis
 from orders import audit
 from orders.bus import BusCommand, CommandKind
-from orders.models import Account, LedgerEntry, Order, Position, Trade
+from orders.models import Account, EngineShard, LedgerEntry, Order, Position, Trade
 from orders.services import order_cancel, order_place, order_replace
 from orders.worker.core import EngineCore
+from orders.worker.lease import LeaseLost, shard_fence_set
 from realtime.channels import account_channel, book_key, quote_key, symbol_channel
 from realtime.messages import MarketData, OrderUpdates, decode
 from realtime.publish.engine import EnginePublisher
@@ -198,3 +199,16 @@ def test_a_grid_changed_while_halted_is_the_engines_at_its_next_batch(market):
     result = core.handle_batch([new(bid)])
     assert [u.event for u in result.updates] == ["new"]
     assert core.engine.l1("AAPL").bid == 10001 and core.specs["AAPL"].tick_size == D("0.01")
+
+
+def test_a_batch_of_a_process_that_lost_its_lease_writes_nothing(market):
+    core, aapl, buyer, _ = market
+    shard_fence_set(shard=0, shards=1, epoch=5, owner="this process")
+    core.epoch = 5
+    bid = place(buyer, side="buy", type="limit", qty=D("1"), limit_price=D("99.00"))
+    shard_fence_set(shard=0, shards=1, epoch=6, owner="the next owner")  # a pause longer than the lease
+    with pytest.raises(LeaseLost):
+        core.handle_batch([new(bid)])
+    assert fresh(bid).status == "accepted"
+    shard_fence_set(shard=0, shards=1, epoch=4, owner="an older one")  # epochs only grow
+    assert EngineShard.objects.get(shards=1, shard=0).epoch == 6

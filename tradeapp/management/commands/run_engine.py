@@ -27,5 +27,7 @@ class Command(BaseCommand):
             index, count = int(match[1]), int(match[2])
             if count != settings.ENGINE_SHARDS:
                 raise CommandError(f"--shard {shard} needs ENGINE_SHARDS={count} (the order services route by it); it is {settings.ENGINE_SHARDS}.")
-        publisher = EnginePublisher(new_async_redis())
-        uvloop.run(EngineWorker(shard=index, shards=count, publisher=publisher).run())
+        worker = EngineWorker(shard=index, shards=count, publisher=EnginePublisher(new_async_redis()))
+        uvloop.run(worker.run())
+        if worker.lease_lost:  # another process owns the shard; the supervisor starts this one again (it waits)
+            raise SystemExit(3)
