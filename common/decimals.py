@@ -6,11 +6,16 @@ its extra digits, up to 8. Cash carries 2 places.
 """
 
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 
 CENT = Decimal("0.01")
 MAX_PLACES = 8
+EIGHT_PLACES = Decimal(1).scaleb(-MAX_PLACES)
 
 
+# Cached: the same grids and prices are formatted over and over (every order update of a batch).
+# Equal decimals format alike (1.0 and 1.00 give the same text), so equal keys are safe.
+@lru_cache(maxsize=256)
 def places_of(step: Decimal) -> int:
     """Decimal places of a grid step (0.01 -> 2, 1 -> 0, 0.50 -> 1), without rounding."""
     sign, digits, exponent = step.as_tuple()
@@ -20,12 +25,13 @@ def places_of(step: Decimal) -> int:
     return max(0, -exponent - trailing)
 
 
+@lru_cache(maxsize=65536)
 def format_decimal(value: Decimal | str | None, places: int) -> str | None:
     """At least `places` decimals, more only if the value has them (at most 8)."""
     if value is None:
         return None
     value = value if isinstance(value, Decimal) else Decimal(str(value))
-    fine = value.quantize(Decimal(1).scaleb(-MAX_PLACES), rounding=ROUND_HALF_EVEN)
+    fine = value.quantize(EIGHT_PLACES, rounding=ROUND_HALF_EVEN)
     fine = abs(fine) if fine == 0 else fine  # never "-0.00"
     text = f"{fine:f}"
     whole, _, fraction = text.partition(".")

@@ -70,9 +70,13 @@ def order_updates_by_account(updates) -> dict[int, list[OrderUpdate]]:
     """{account id: [{event, order, fill?}, ...]} in batch order, from the worker's OrderUpdates.
     Formatting only: the batch loaded every order with its instrument, so this touches no database."""
     out: dict[int, list[OrderUpdate]] = defaultdict(list)
+    formatted: dict[int, dict] = {}  # an order as the batch left it, written once for all its updates
     for update in updates:
         order = update.order
-        item: OrderUpdate = {"event": update.event, "order": order_json(order)}
+        body = formatted.get(order.pk)
+        if body is None:
+            body = formatted[order.pk] = order_json(order)
+        item: OrderUpdate = {"event": update.event, "order": body}
         if update.fill is not None:
             fill, instrument = update.fill, order.instrument
             item["fill"] = {"trade_id": fill["trade"].pk, "price": format_price(fill["price"], instrument),

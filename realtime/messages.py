@@ -6,11 +6,12 @@ The pieces clients receive as they are (quotes, trades, candles, order updates) 
 already in the public wire format (API.md): the hub forwards them without reshaping.
 """
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from common.jsontext import dumps
+import orjson
+
+from common.jsontext import dumps, loads
 
 
 class MalformedMessage(ValueError):
@@ -198,8 +199,8 @@ _TYPES = {cls.TYPE: cls for cls in (MarketData, OrderUpdates, ReferenceQuote)}
 
 def _loads(raw: bytes | str) -> dict:
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
+        body = loads(raw)
+    except (orjson.JSONDecodeError, UnicodeDecodeError) as error:
         raise MalformedMessage(f"not JSON: {str(error)[:80]}") from None
     if not isinstance(body, dict):
         raise MalformedMessage("not a JSON object")

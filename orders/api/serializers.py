@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.decimals import format_cash, format_decimal, places_of
+from common.times import utc_iso
 from orders.models import Order
 
 DECIMAL_SCHEMA = {"type": "string", "format": "decimal"}
@@ -52,13 +53,11 @@ class DecimalStringField(serializers.Field):
 
 
 def _iso(value) -> str | None:
-    """What DRF's DateTimeField writes (ISO 8601 in the current time zone, "Z" for UTC)."""
+    """What DRF's DateTimeField writes: ISO 8601 in the current time zone, which is always UTC here
+    (TIME_ZONE, and nothing activates another), with "Z"."""
     if not value:
         return None
-    if timezone.is_aware(value):
-        value = value.astimezone(timezone.get_current_timezone())
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return utc_iso(value) if timezone.is_aware(value) else value.isoformat()
 
 
 def order_json(order, instrument=None) -> dict:

@@ -17,6 +17,7 @@ statement per row with the values prepared by the fields as the ORM prepares the
 from functools import cache
 
 from django.db import connection
+from django.db.models import DateTimeField
 
 from common.db.cursors import prepared_cursor
 
@@ -38,6 +39,33 @@ def _array_type(field) -> str:
     return field.db_type(connection) + "[]"
 
 
+def _is_time(field) -> bool:
+    return isinstance(field, DateTimeField)
+
+
+def _placeholder(field) -> str:
+    """Times travel as binary arrays; everything else as one array literal (see `_literal`)."""
+    return f"%b::{_array_type(field)}" if _is_time(field) else f"%s::{_array_type(field)}"
+
+
+def _text(value) -> str:
+    text = str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _literal(field, values) -> str:
+    """A PostgreSQL array literal of `values`, built by one join: psycopg's array dumper escaped every
+    element in Python (with a regular expression each), a fifth of a batch's CPU. Numbers, ids and
+    booleans are written as they print; text is always quoted."""
+    if field.get_internal_type() in ("CharField", "TextField", "SlugField"):
+        return "{" + ",".join("NULL" if v is None else _text(v) for v in values) + "}"
+    return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+
+
+def _array(field, values):
+    return list(values) if _is_time(field) else _literal(field, values)
+
+
 def _prepared(fields, values) -> list:
     return [f.get_db_prep_save(v, connection) for f, v in zip(fields, values)]
 
@@ -47,7 +75,7 @@ def _prepared(fields, values) -> list:
 def _select_sql(model, alias: str, where: tuple[str, ...], order_by: tuple[str, ...], lock: str) -> str:
     meta = model._meta
     columns = ", ".join(_q(f.column) for f in meta.concrete_fields)
-    conditions = " AND ".join(f"{_q(f.column)} = ANY(%s::{_array_type(f)})" for f in _columns(model, where))
+    conditions = " AND ".join(f"{_q(f.column)} = ANY({_placeholder(f)})" for f in _columns(model, where))
     order = f" ORDER BY {', '.join(_q(f.column) for f in _columns(model, order_by))}" if order_by else ""
     return f"SELECT {columns} FROM {_q(meta.db_table)} WHERE {conditions}{order}{lock}"
 
@@ -64,8 +92,10 @@ def select_rows(model, *, lock: str = "", order_by: tuple[str, ...] = (), **wher
         return list(rows.order_by(*order_by) if order_by else rows)
     sql = _select_sql(model, connection.alias, tuple(where), order_by, LOCKS[lock])
     names = [f.attname for f in model._meta.concrete_fields]
+    fields = _columns(model, tuple(where))
     with prepared_cursor() as cursor:
-        cursor.execute(sql, [list(values) for values in where.values()])
+        # Binary results: times and numerics are read without parsing their text.
+        cursor.execute(sql, [_array(f, values) for f, values in zip(fields, where.values())], binary=True)
         return [model.from_db(connection.alias, names, row) for row in cursor.fetchall()]
 
 
@@ -79,7 +109,7 @@ def _update_sql(model, alias: str, postgres: bool, set_names: tuple, add_names: 
     if postgres:
         assignments = [f"{_q(f.column)} = v.{_q(f.column)}" for f in fields[:len(set_names)]]
         assignments += [f"{_q(f.column)} = t.{_q(f.column)} + v.{_q(f.column)}" for f in fields[len(set_names):]]
-        arrays = ", ".join(f"%s::{_array_type(f)}" for f in (pk, *fields))
+        arrays = ", ".join(_placeholder(f) for f in (pk, *fields))
         aliases = ", ".join(_q(f.column) for f in (pk, *fields))
         return (f"UPDATE {table} AS t SET {', '.join(assignments)} FROM unnest({arrays}) AS v({aliases}) "
                 f"WHERE t.{_q(pk.column)} = v.{_q(pk.column)}")
@@ -97,8 +127,9 @@ def update_rows(model, pks: list[int], *, set: dict[str, list] | None = None, ad
     columns = [*set.values(), *add.values()]
     sql = _update_sql(model, connection.alias, _postgres(), tuple(set), tuple(add))
     if _postgres():
+        pk = model._meta.pk
         with prepared_cursor() as cursor:
-            cursor.execute(sql, [list(pks), *[list(c) for c in columns]])
+            cursor.execute(sql, [_array(pk, pks), *[_array(f, c) for f, c in zip(_columns(model, names), columns)]])
         return
     fields = _columns(model, names)
     with connection.cursor() as cursor:
@@ -110,7 +141,7 @@ def _insert_sql(model, alias: str, names: tuple, returning: tuple) -> str:
     meta = model._meta
     fields = _columns(model, names)
     columns = ", ".join(_q(f.column) for f in fields)
-    arrays = ", ".join(f"%s::{_array_type(f)}" for f in fields)
+    arrays = ", ".join(_placeholder(f) for f in fields)
     tail = f" RETURNING {', '.join(_q(f.column) for f in _columns(model, returning))}" if returning else ""
     return f"INSERT INTO {_q(meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}){tail}"
 
@@ -125,5 +156,5 @@ def insert_rows(model, names: tuple[str, ...], rows: list[tuple], *, returning: 
         return [tuple(getattr(obj, f.attname) for f in _columns(model, returning)) for obj in objs] if returning else []
     sql = _insert_sql(model, connection.alias, names, returning)
     with prepared_cursor() as cursor:
-        cursor.execute(sql, [list(column) for column in zip(*rows)])
+        cursor.execute(sql, [_array(f, column) for f, column in zip(_columns(model, names), zip(*rows))])
         return cursor.fetchall() if returning else []

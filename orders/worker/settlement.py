@@ -10,6 +10,7 @@ with one statement for all of the batch's rows (orders/worker/rows.py).
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.utils import timezone
@@ -51,6 +52,7 @@ class Batch:
     dirty_instruments: set[str] = field(default_factory=set)
     status_changed: set[str] = field(default_factory=set)
     house_id: int | None = None
+    started_at: datetime = field(default_factory=timezone.now)  # the batch's one "now" (engine_at)
     positions_read: dict[tuple[int, int], tuple[Decimal, Decimal, Decimal]] = field(default_factory=dict)
 
     def house(self) -> int:
@@ -135,7 +137,6 @@ def cancel_unseen(batch: Batch, order: Order) -> None:
 def apply_event(batch: Batch, event, spec: InstrumentSpec) -> None:
     """One engine event onto the batch. `spec` turns its ticks and lots back into Decimals."""
     orders = batch.orders
-    now = timezone.now()
     instrument = batch.instruments[event.symbol]
     instrument.engine_seq = event.seq  # every event: a restarted engine continues from here
     batch.dirty_instruments.add(event.symbol)
@@ -154,7 +155,7 @@ def apply_event(batch: Batch, event, spec: InstrumentSpec) -> None:
     batch.dirty_orders.add(order.pk)
     if isinstance(event, ev.Accepted):
         _raise_status(order, Order.Status.NEW)
-        order.engine_at = now
+        order.engine_at = batch.started_at
         order.engine_seq = event.seq
         batch.updates.append(OrderUpdate(order, "new"))
     elif isinstance(event, ev.Rejected):

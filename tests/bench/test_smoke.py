@@ -47,3 +47,8 @@ def test_websocket_fanout_benchmark_delivers_and_prints_the_ceiling():
 def test_order_benchmark_accepts_orders_in_every_phase():
     out = run_bench("orders_e2e.py", timeout=300)
     assert "ratio single/bare" in out and "ratio batch/bare" in out and "engine lag at 50 orders/s" in out, out
+
+
+def test_settle_profile_benchmark_prints_where_the_time_goes():
+    out = run_bench("settle.py", timeout=180)
+    assert "settle (handle_batch)" in out and "publish (publish_batch)" in out, out
