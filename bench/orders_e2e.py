@@ -5,9 +5,12 @@ it with concurrent REST clients, and prints, for one serving topology:
   with request latency p50/p99 and the web processes' CPU per request;
 - in the same run, the request rate of a bare authenticated DRF endpoint that stores one row
   (`/bench/bare/`), and each order rate as a ratio of it;
-- engine lag (accepted_at -> taken into an engine batch) p50/p99 while a controlled 500 orders/s
-  is offered (open loop, in requests of --lag-batch orders), from the database over the whole
-  phase and from the engine's own counters.
+- for each order phase, orders *settled* per second: the phase's accepted orders over the time
+  until the engine drained them, the engine lag (accepted_at -> taken into an engine batch)
+  p50/p99/max from the database, and the requests answered 429 by admission control (the venue
+  runs with ENGINE_MAX_LAG_MS=--max-lag-ms): under a flood the lag stays bounded;
+- engine lag p50/p99 while a controlled 500 orders/s is offered (open loop, in requests of
+  --lag-batch orders), from the database over the whole phase and from the engine's own counters.
 
     .venv/bin/python bench/orders_e2e.py [--seconds 30] [--clients 8] [--rounds 1]
         [--server granian|daphne|uvicorn] [--workers N] [--lag-rate 500] [--lag-batch 5]
@@ -127,8 +130,9 @@ def cpu_split(before, after, requests) -> str:
 def load(port, tokens, seconds, clients, make_body, path, rate=None):
     """Each client thread POSTs over one keep-alive connection with its own trader's token; with
     `rate` the clients together offer that many requests per second on a fixed schedule (open loop:
-    a late request is sent at once, never skipped). Returns (ok per second, latencies, errors, wall)."""
-    latencies, ok, errors = [], [0], [0]
+    a late request is sent at once, never skipped). Returns (ok per second, latencies, errors, wall,
+    refused): refused counts the requests answered 429 (admission control), not in errors."""
+    latencies, ok, errors, refused = [], [0], [0], [0]
     lock = threading.Lock()
     begin = time.perf_counter() + 0.05
     stop_at = begin + seconds
@@ -137,7 +141,7 @@ def load(port, tokens, seconds, clients, make_body, path, rate=None):
         rng = random.Random(i * 7919 + int(time.time()))
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         headers = {"Authorization": f"Token {tokens[i % len(tokens)]}", "Content-Type": "application/json"}
-        mine, good, bad, n = [], 0, 0, 0
+        mine, good, bad, busy, n = [], 0, 0, 0, 0
         while True:
             if rate:
                 due = begin + (n * clients + i) / rate
@@ -160,12 +164,15 @@ def load(port, tokens, seconds, clients, make_body, path, rate=None):
             mine.append(time.perf_counter() - t0)
             if response.status in (200, 201):
                 good += count(payload) if callable(count) else count
+            elif response.status == 429:
+                busy += 1
             else:
                 bad += 1
         with lock:
             latencies.extend(mine)
             ok[0] += good
             errors[0] += bad
+            refused[0] += busy
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for t in threads:
@@ -173,7 +180,7 @@ def load(port, tokens, seconds, clients, make_body, path, rate=None):
     for t in threads:
         t.join()
     wall = time.perf_counter() - begin
-    return ok[0] / wall, latencies, errors[0], wall
+    return ok[0] / wall, latencies, errors[0], wall, refused[0]
 
 
 def engine_summary(before: dict, after: dict) -> str:
@@ -320,6 +327,8 @@ def main():
                              "endpoint, so that the web tier can offer the rate and the phase measures the engine")
     parser.add_argument("--phases", default="bare,single,batch", help="max-throughput phases to run")
     parser.add_argument("--port", type=int, default=8791)
+    parser.add_argument("--max-lag-ms", type=float, default=500,
+                        help="the venue's admission bound (ENGINE_MAX_LAG_MS) for the run; 0 turns it off")
     parser.add_argument("--smoke", action="store_true",
                         help="seconds per phase, two clients, one web worker, SQLite (the test suite runs this): "
                              "proves the benchmark runs, and fails if a phase accepted nothing")
@@ -334,7 +343,9 @@ def main():
     (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop the servers (finally below)
     env = dict(os.environ, BENCHMARK_ENDPOINTS="1", API_THROTTLE_RATE="100000000/min", LOG_LEVEL="WARNING",
-               DEBUG="0", PYTHONUNBUFFERED="1")
+               DEBUG="0", PYTHONUNBUFFERED="1", ENGINE_MAX_LAG_MS=str(args.max_lag_ms),
+               # All clients come from 127.0.0.1: a few stray 401s must not lock the whole run out.
+               AUTH_FAILURES_PER_ADDRESS="1000000")
     env.setdefault("DJANGO_SETTINGS_MODULE", "tradeapp.settings.dev")
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     if not env.get("DATABASE_URL"):
@@ -393,8 +404,8 @@ def main():
                 lag_path = "/api/v1/orders/batch/"
             else:
                 lag_body, lag_path = order_body, "/api/v1/orders/"
-            rate, latencies, errors, wall = load(args.port, tokens, args.lag_seconds, args.clients, lag_body, lag_path,
-                                                 rate=args.lag_rate / args.lag_batch)
+            rate, latencies, errors, wall, _ = load(args.port, tokens, args.lag_seconds, args.clients, lag_body,
+                                                    lag_path, rate=args.lag_rate / args.lag_batch)
             web_cpu = (tree_cpu([w.pid for w in webs]) - cpu0) / wall
             drained = wait_drained(r, stream)
             engine_cpu = (tree_cpu([engine.pid]) - engine_cpu0) / (wall + drained)
@@ -412,15 +423,24 @@ def main():
                 wait_drained(r, stream)
                 cpu0, split0 = tree_cpu([w.pid for w in webs]), cpu_snapshot(webs, engine)
                 stats0 = json.loads(r.get(stats) or "{}")
-                rate, latencies, errors, wall = load(args.port, tokens, args.seconds, args.clients, body, path)
+                first = max_order_id()
+                rate, latencies, errors, wall, refused = load(args.port, tokens, args.seconds, args.clients, body, path)
                 requests = len(latencies)
                 drained = wait_drained(r, stream)
+                settled_rate = rate * wall / (wall + drained) if name != "bare" else None
                 split = cpu_split(split0, cpu_snapshot(webs, engine), requests)
                 cpu = (tree_cpu([w.pid for w in webs]) - cpu0) / max(requests, 1) * 1000
-                results[name].append((rate, percentile(latencies, .5), percentile(latencies, .99)))
+                lags = db_lags(first) if name != "bare" else []
+                results[name].append((rate, percentile(latencies, .5), percentile(latencies, .99), settled_rate,
+                                      percentile(lags, .99), refused / wall))
                 print(f"  round {round_no + 1} {label:25s} {rate:8.1f} orders/s  p50 {percentile(latencies, .5) * 1000:7.1f} ms"
                       f"  p99 {percentile(latencies, .99) * 1000:7.1f} ms  web CPU {cpu:5.2f} ms/request  "
-                      f"errors {errors}", flush=True)
+                      f"errors {errors}, answered 429 {refused}", flush=True)
+                if settled_rate is not None:
+                    print(f"    settled {settled_rate:.1f} orders/s (the engine drained {drained:.1f} s after the clients "
+                          f"stopped); engine lag p50 {percentile(lags, .5) * 1000:.1f} ms, p99 "
+                          f"{percentile(lags, .99) * 1000:.1f} ms, max {max(lags, default=0) * 1000:.1f} ms over "
+                          f"{len(lags)} orders (admission bound {args.max_lag_ms:.0f} ms)", flush=True)
                 print(f"    CPU ms per request (engine and databases until the engine drained, {drained:.1f} s "
                       f"after): {split}", flush=True)
                 time.sleep(1.2)  # the engine writes its counters every second
@@ -443,8 +463,12 @@ def main():
     print(f"\n== {topology}, {database}: medians of {args.rounds} round(s) ==")
     for name in chosen:
         label = phases[name][0]
-        print(f"{label:25s} {median(name, 0):8.1f} orders/s   p50 {median(name, 1) * 1000:7.1f} ms   "
-              f"p99 {median(name, 2) * 1000:7.1f} ms")
+        line = (f"{label:25s} {median(name, 0):8.1f} orders/s   p50 {median(name, 1) * 1000:7.1f} ms   "
+                f"p99 {median(name, 2) * 1000:7.1f} ms")
+        if name != "bare":
+            line += (f"   settled {median(name, 3):8.1f} orders/s   engine lag p99 {median(name, 4) * 1000:7.1f} ms"
+                     f"   429s {median(name, 5):6.1f}/s")
+        print(line)
     if "bare" in results:
         for name in [n for n in chosen if n != "bare"]:
             ratios = [row[0] / bare[0] for row, bare in zip(results[name], results["bare"], strict=True)]
