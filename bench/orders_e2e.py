@@ -132,7 +132,7 @@ def load(port, tokens, seconds, clients, make_body, path, rate=None):
     `rate` the clients together offer that many requests per second on a fixed schedule (open loop:
     a late request is sent at once, never skipped). Returns (ok per second, latencies, errors, wall,
     refused): refused counts the requests answered 429 (admission control), not in errors."""
-    latencies, ok, errors, refused = [], [0], [0], [0]
+    latencies, ok, errors, refused, first_error = [], [0], [0], [0], []
     lock = threading.Lock()
     begin = time.perf_counter() + 0.05
     stop_at = begin + seconds
@@ -168,6 +168,8 @@ def load(port, tokens, seconds, clients, make_body, path, rate=None):
                 busy += 1
             else:
                 bad += 1
+                if not first_error:
+                    first_error.append(f"{response.status} {payload[:200]!r}")
         with lock:
             latencies.extend(mine)
             ok[0] += good
@@ -180,6 +182,8 @@ def load(port, tokens, seconds, clients, make_body, path, rate=None):
     for t in threads:
         t.join()
     wall = time.perf_counter() - begin
+    if first_error:
+        print(f"    first error answer on {path}: {first_error[0]}", flush=True)
     return ok[0] / wall, latencies, errors[0], wall, refused[0]
 
 

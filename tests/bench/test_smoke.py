@@ -3,29 +3,37 @@ end, print its figures against its baseline, and find work done (a benchmark who
 test did nothing exits non-zero)."""
 
 import os
+import shutil
 import subprocess
 import sys
-from urllib.parse import urlparse
 
 import pytest
-from django.conf import settings
 
 from tests.processes import ROOT
-
-# A Redis database of its own: the benchmarks flush theirs.
-BENCH_REDIS_DB = 13
+from tradeapp import embedded_redis
 
 
-def bench_redis_url() -> str:
-    url = urlparse(settings.REDIS_URL)
-    if url.scheme == "unix":
-        return f"unix://{url.path}?db={BENCH_REDIS_DB}"
-    return url._replace(path=f"/{BENCH_REDIS_DB}", query="").geturl()
+@pytest.fixture(scope="module")
+def bench_redis(tmp_path_factory):
+    """A Redis server of the benchmarks' own: they flush theirs, and another run on the machine's
+    shared Redis must not be flushed under them (nor they under it)."""
+    where = tmp_path_factory.mktemp("bench-redis")
+    socket_path = where / "redis.sock"
+    server = embedded_redis.start(socket_path, where / "data")
+    embedded_redis.wait_until_ready(socket_path)
+    yield f"unix://{socket_path}"
+    embedded_redis.stop(server)
+    shutil.rmtree(where, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _redis_url(bench_redis, monkeypatch):
+    monkeypatch.setenv("BENCH_REDIS_URL", bench_redis)
 
 
 def run_bench(script: str, timeout: float) -> str:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
-    env.update(REDIS_URL=bench_redis_url(), PYTHONUNBUFFERED="1")
+    env.update(REDIS_URL=os.environ["BENCH_REDIS_URL"], PYTHONUNBUFFERED="1")
     result = subprocess.run([sys.executable, f"bench/{script}", "--smoke"], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=timeout)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
