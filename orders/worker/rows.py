@@ -14,6 +14,7 @@ Elsewhere (SQLite, the embedded default) reads and inserts go through the ORM, a
 statement per row with the values prepared by the fields as the ORM prepares them.
 """
 
+from contextlib import contextmanager
 from functools import cache
 
 from django.db import connection
@@ -68,6 +69,23 @@ def _array(field, values):
 
 def _prepared(fields, values) -> list:
     return [f.get_db_prep_save(v, connection) for f, v in zip(fields, values)]
+
+
+@contextmanager
+def pipeline():
+    """On PostgreSQL, the statements inside are sent without waiting for each one's answer: the
+    server runs them in order and answers them together when a result is read (a fetch) or when the
+    block ends. A batch's writes need none of each other's answers, so they cost one round trip
+    instead of one each, which under load (every round trip waits to be scheduled twice) was most of
+    a small batch's time. Statements whose answers are read inside (`select_rows`, `insert_rows`
+    with `returning`) end the round trip there. Only this module's statements may run inside: the
+    ORM reads a row count as soon as it executes, before the pipeline has it."""
+    if not _postgres():
+        yield
+        return
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
 
 
 # --- reads -------------------------------------------------------------------------

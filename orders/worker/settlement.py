@@ -22,7 +22,7 @@ from orders.models import Account, LedgerEntry, Order, Position, Trade
 from orders.money import CENT, ZERO, fee_for
 from orders.services.accounts import account_system
 from orders.services.reservations import reserve_target
-from orders.worker.rows import insert_rows, select_rows, update_rows
+from orders.worker.rows import insert_rows, pipeline, select_rows, update_rows
 
 PRICE_PLACES = Decimal("0.00000001")
 
@@ -268,8 +268,48 @@ LEDGER_FIELDS = ("txn", "account_id", "kind", "amount", "trade_id", "memo", "cre
 
 
 def flush(batch: Batch) -> None:
-    """Write everything the batch changed. Runs inside the batch's transaction."""
+    """Write everything the batch changed. Runs inside the batch's transaction, pipelined
+    (orders/worker/rows.py `pipeline`): three round trips to PostgreSQL, at the trades' ids, at the
+    positions' locks and at the end, instead of one per statement."""
     now = timezone.now()
+    with pipeline():
+        # The orders and the instrument before the accounts and positions: those rows are hot (the
+        # web locks them to reserve for every order), so the batch holds their locks only for its
+        # last statements and the commit.
+        dirty = [batch.orders[pk] for pk in sorted(batch.dirty_orders)]
+        for order in dirty:
+            order.updated_at = now
+        update_rows(Order, [o.pk for o in dirty], set={name: [getattr(o, name) for o in dirty] for name in ORDER_FIELDS})
+        instruments = [batch.instruments[symbol] for symbol in sorted(batch.dirty_instruments)]
+        for halted_or_resumed in (False, True):  # else ops may have halted it during the batch: leave the status
+            rows = [i for i in instruments if (i.symbol in batch.status_changed) == halted_or_resumed]
+            fields = ("last_price", "engine_seq", "engine_trade_id") + (("status",) if halted_or_resumed else ())
+            update_rows(Instrument, [i.pk for i in rows], set={name: [getattr(i, name) for i in rows] for name in fields})
+        _insert_trades(batch, now)
+        # Positions, then accounts, each in key order: the order services lock in the same order
+        # (order_place_many), and so do other engine shards, so no two transactions wait on each other.
+        keys = sorted(batch.positions)
+        if keys:
+            # Locked only now, and checked: what the batch computed from them still holds.
+            now_held = {(p.account_id, p.instrument_id): (p.qty, p.avg_price, p.realized_pl) for p in select_rows(
+                Position, lock="no_key", order_by=("account_id", "instrument_id"), id=[batch.positions[k].pk for k in keys])}
+            if any(now_held.get(key) != read for key, read in batch.positions_read.items()):
+                raise PositionChanged("a position changed while the batch was applied; the worker redoes the batch")
+        positions = [batch.positions[key] for key in keys]
+        deltas = [batch.position_deltas[key] for key in keys]
+        update_rows(Position, [p.pk for p in positions],
+                    set={"avg_price": [p.avg_price if p.qty + qty else ZERO for p, (qty, _) in zip(positions, deltas)],
+                         "realized_pl": [p.realized_pl for p in positions]},
+                    add={"qty": [qty for qty, _ in deltas], "reserved_qty": [reserved for _, reserved in deltas]})
+        accounts = [(pk, batch.cash.get(pk, ZERO), batch.reserved_cash.get(pk, ZERO))
+                    for pk in sorted(set(batch.cash) | set(batch.reserved_cash))]
+        accounts = [row for row in accounts if row[1] or row[2]]
+        update_rows(Account, [pk for pk, _, _ in accounts],
+                    add={"cash": [cash for _, cash, _ in accounts], "reserved_cash": [reserved for _, _, reserved in accounts]})
+
+
+def _insert_trades(batch: Batch, now: datetime) -> None:
+    """The batch's trades and their ledger legs; each trade learns its id (the legs name it)."""
     trades = {(trade.instrument_id, trade.seq): trade for trade, _ in batch.trades}
     for trade in trades.values():
         trade.created_at = now
@@ -280,38 +320,6 @@ def flush(batch: Batch) -> None:
     insert_rows(LedgerEntry, LEDGER_FIELDS, [
         (f"trade:{trade.instrument_id}:{trade.seq}", account_id, kind, amount, trade.pk, "", now)
         for trade, legs in batch.trades for account_id, kind, amount in legs])
-    # The orders and the instrument before the accounts and positions: those rows are hot (the web
-    # locks them to reserve for every order), so the batch holds their locks only for its last
-    # statements and the commit.
-    dirty = [batch.orders[pk] for pk in sorted(batch.dirty_orders)]
-    for order in dirty:
-        order.updated_at = now
-    update_rows(Order, [o.pk for o in dirty], set={name: [getattr(o, name) for o in dirty] for name in ORDER_FIELDS})
-    instruments = [batch.instruments[symbol] for symbol in sorted(batch.dirty_instruments)]
-    for halted_or_resumed in (False, True):  # else ops may have halted it during the batch: leave the status
-        rows = [i for i in instruments if (i.symbol in batch.status_changed) == halted_or_resumed]
-        fields = ("last_price", "engine_seq", "engine_trade_id") + (("status",) if halted_or_resumed else ())
-        update_rows(Instrument, [i.pk for i in rows], set={name: [getattr(i, name) for i in rows] for name in fields})
-    # Positions, then accounts, each in key order: the order services lock in the same order
-    # (order_place_many), and so do other engine shards, so no two transactions wait on each other.
-    keys = sorted(batch.positions)
-    if keys:
-        # Locked only now, and checked: what the batch computed from them still holds.
-        now_held = {(p.account_id, p.instrument_id): (p.qty, p.avg_price, p.realized_pl) for p in select_rows(
-            Position, lock="no_key", order_by=("account_id", "instrument_id"), id=[batch.positions[k].pk for k in keys])}
-        if any(now_held.get(key) != read for key, read in batch.positions_read.items()):
-            raise PositionChanged("a position changed while the batch was applied; the worker redoes the batch")
-    positions = [batch.positions[key] for key in keys]
-    deltas = [batch.position_deltas[key] for key in keys]
-    update_rows(Position, [p.pk for p in positions],
-                set={"avg_price": [p.avg_price if p.qty + qty else ZERO for p, (qty, _) in zip(positions, deltas)],
-                     "realized_pl": [p.realized_pl for p in positions]},
-                add={"qty": [qty for qty, _ in deltas], "reserved_qty": [reserved for _, reserved in deltas]})
-    accounts = [(pk, batch.cash.get(pk, ZERO), batch.reserved_cash.get(pk, ZERO))
-                for pk in sorted(set(batch.cash) | set(batch.reserved_cash))]
-    accounts = [row for row in accounts if row[1] or row[2]]
-    update_rows(Account, [pk for pk, _, _ in accounts],
-                add={"cash": [cash for _, cash, _ in accounts], "reserved_cash": [reserved for _, _, reserved in accounts]})
 
 
 class PositionChanged(Exception):
