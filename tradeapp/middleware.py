@@ -19,6 +19,7 @@ log = get_logger(__name__)
 def outage_response(code: str) -> JsonResponse:
     response = JsonResponse({"detail": DETAILS[code], "code": code}, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response._has_been_logged = True  # said once per interval by outage_logged, not by django.request per call
     return response
 
 

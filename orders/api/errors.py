@@ -43,6 +43,8 @@ def api_exception_handler(exc, context):
     code = outage_code(exc)
     if code is not None:
         outage_logged(log, exc, view=context.get("view").__class__.__name__)
-        return Response({"detail": DETAILS[code], "code": code}, status=status.HTTP_503_SERVICE_UNAVAILABLE,
-                        headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        response = Response({"detail": DETAILS[code], "code": code}, status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        response._has_been_logged = True  # said once per interval above, not by django.request per call
+        return response
     return exception_handler(exc, context)
