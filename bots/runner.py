@@ -14,6 +14,7 @@ from bots.models import BotConfig
 from bots.strategies import Bot, MarketMaker, NoiseTaker
 from common.db.threads import in_db_thread
 from common.logging import get_logger
+from common.outages import outage_logged
 from common.redis import new_async_redis
 
 log = get_logger("bots")
@@ -46,7 +47,8 @@ class BotRunner:
             try:
                 created = await in_db_thread(gateway.ensure_default_configs)(self.defaults)
             except Exception as error:
-                log.warning("bot configs not loaded; retrying", error=repr(error)[:200])
+                if not outage_logged(log, error, what="bot configs not loaded; retrying"):
+                    log.warning("bot configs not loaded; retrying", error=repr(error)[:200])
                 await self._sleep(2.0)
         if created:
             log.info("default bots created", bots=created)
@@ -54,7 +56,8 @@ class BotRunner:
             try:
                 await self.sync(await in_db_thread(gateway.load_specs)())
             except Exception as error:
-                log.warning("bot configs not reloaded", error=repr(error)[:200])
+                if not outage_logged(log, error, what="bot configs not reloaded"):
+                    log.warning("bot configs not reloaded", error=repr(error)[:200])
             await self._sleep(self.reload_interval)
         await self.stop_all()
         await self.redis.aclose()

@@ -13,6 +13,7 @@ from bots.gateway import BotSpec
 from bots.quoting import MakerParams, desired_quotes, floor_to, inventory_ratio, plan
 from common.db.threads import in_db_thread
 from common.logging import get_logger
+from common.outages import outage_logged
 from marketdata.feeds.reference import read_reference
 from realtime.channels import book_key
 
@@ -52,7 +53,8 @@ class Bot:
                 raise
             except Exception as error:  # never let one bad cycle end the bot
                 self.failures += 1
-                log.warning("bot cycle failed", bot=self.spec.name, error=repr(error)[:300], failures=self.failures)
+                if not outage_logged(log, error, what="bot cycles failing"):
+                    log.warning("bot cycle failed", bot=self.spec.name, error=repr(error)[:300], failures=self.failures)
             await asyncio.sleep(self.delay())
 
 

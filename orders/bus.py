@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 
 from common.logging import get_logger
+from common.outages import outage_logged
 from common.redis import get_redis
 
 log = get_logger(__name__)
@@ -116,7 +117,8 @@ def bus_publish_on_commit(*commands: BusCommand) -> None:
     def send() -> None:
         try:
             bus_publish(*commands)
-        except Exception:  # the periodic resubmit is the safety net; never fail the request
-            log.warning("bus publish failed", commands=len(commands), exc_info=True)
+        except Exception as error:  # the periodic resubmit is the safety net; never fail the request
+            if not outage_logged(log, error, what="bus publish failed; the resubmit task sends them again"):
+                log.warning("bus publish failed", commands=len(commands), exc_info=True)
 
     transaction.on_commit(send)

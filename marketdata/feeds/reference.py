@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from common.db.threads import in_db_thread
+from common.outages import outage_logged
 from marketdata.feeds.base import InstrumentInfo, InstrumentSource, log
 from marketdata.feeds.store import store_reference_prices
 from marketdata.feeds.ticks import Tick
@@ -101,7 +102,8 @@ class ReferenceWriter:
                     except Exception as error:
                         self.stats["errors"] += 1
                         next_refresh = time.monotonic() + min(5.0, self.refresh_every)
-                        log.warning("instrument list not loaded; retrying", error=repr(error)[:200])
+                        if not outage_logged(log, error, what="instrument list not loaded; retrying"):
+                            log.warning("instrument list not loaded; retrying", error=repr(error)[:200])
                 await self.flush()
                 await asyncio.sleep(self.publish_interval)
         finally:
@@ -132,7 +134,8 @@ class ReferenceWriter:
                 self.stats["published"] += len(published)
             except Exception as error:
                 self.stats["errors"] += 1
-                log.warning("reference prices not stored in Redis", error=repr(error)[:200])
+                if not outage_logged(log, error, what="reference prices not stored in Redis"):
+                    log.warning("reference prices not stored in Redis", error=repr(error)[:200])
                 for symbol, tick in batch.items():  # retry them next round unless newer ones came
                     self.pending.setdefault(symbol, tick)
         self._schedule_db_write()
@@ -168,7 +171,8 @@ class ReferenceWriter:
             await in_db_thread(self.store)(prices)
         except Exception as error:
             self.stats["errors"] += 1
-            log.warning("reference prices not stored in the database; retrying", error=repr(error)[:200])
+            if not outage_logged(log, error, what="reference prices not stored in the database; retrying"):
+                log.warning("reference prices not stored in the database; retrying", error=repr(error)[:200])
             return
         now = time.monotonic()
         self.stats["db_writes"] += 1

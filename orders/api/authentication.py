@@ -26,6 +26,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from common.errors import forbidden
 from common.logging import get_logger
+from common.outages import outage_logged
 from common.redis import get_redis
 from orders.models import Account, ApiKey
 from orders.services.api_keys import api_key_authenticate, api_key_forget, api_keys_forget_user
@@ -46,8 +47,9 @@ def forget_tokens(*keys: str) -> None:
     if keys:
         try:
             get_redis().delete(*[token_cache_key(key) for key in keys])
-        except Exception:
-            log.warning("cached tokens not dropped", expire_within_s=TOKEN_CACHE_SECONDS, exc_info=True)
+        except Exception as error:
+            if not outage_logged(log, error, what="cached tokens not dropped", expire_within_s=TOKEN_CACHE_SECONDS):
+                log.warning("cached tokens not dropped", expire_within_s=TOKEN_CACHE_SECONDS, exc_info=True)
 
 
 def client_address(request) -> str | None:
@@ -117,8 +119,9 @@ class CachedTokenAuthentication(TokenAuthentication):
         cache_key = token_cache_key(key)
         try:
             cached = get_redis().get(cache_key)
-        except Exception:
-            log.warning("token cache unavailable", exc_info=True)
+        except Exception as error:
+            if not outage_logged(log, error, what="token cache unavailable"):
+                log.warning("token cache unavailable", exc_info=True)
             cached = None
         if cached is not None:
             token = pickle.loads(cached)  # written below by this code only, as Django's cache would
@@ -127,8 +130,9 @@ class CachedTokenAuthentication(TokenAuthentication):
         token.cached_account_id = Account.objects.filter(user_id=user.pk).values_list("pk", flat=True).first()
         try:
             get_redis().set(cache_key, pickle.dumps(token, pickle.HIGHEST_PROTOCOL), ex=TOKEN_CACHE_SECONDS)
-        except Exception:
-            log.warning("token cache unavailable", exc_info=True)
+        except Exception as error:
+            if not outage_logged(log, error, what="token cache unavailable"):
+                log.warning("token cache unavailable", exc_info=True)
         return user, token
 
 

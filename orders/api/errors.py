@@ -2,17 +2,17 @@
 
 ServiceError kinds: "invalid" -> 400 {field: [message]}, "refused" -> 422 {code, detail},
 "not_found" -> 404 {detail}, "forbidden" -> 403 {code, detail}, "throttled" -> 429 {code, detail}
-with Retry-After. A Redis outage on a read is 503, not a 500.
+with Retry-After. Redis or the database away: 503 {code: redis_unavailable|database_unavailable,
+detail} with Retry-After (common.outages), never a 500.
 """
 
-
-from redis.exceptions import RedisError
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from common.errors import ServiceError
 from common.logging import get_logger
+from common.outages import DETAILS, RETRY_AFTER_SECONDS, outage_code, outage_logged
 
 log = get_logger(__name__)
 
@@ -40,8 +40,11 @@ def api_exception_handler(exc, context):
         code, body = service_error_answer(exc)
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         return Response(body, status=code, headers=headers)
-    if isinstance(exc, RedisError):
-        log.warning("redis unavailable", view=context.get("view").__class__.__name__, exc_info=True)
-        return Response({"detail": "Market data is temporarily unavailable."},
-                        status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"})
+    code = outage_code(exc)
+    if code is not None:
+        outage_logged(log, exc, view=context.get("view").__class__.__name__)
+        response = Response({"detail": DETAILS[code], "code": code}, status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        response._has_been_logged = True  # said once per interval above, not by django.request per call
+        return response
     return exception_handler(exc, context)

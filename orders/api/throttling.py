@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from rest_framework.throttling import UserRateThrottle
 
 from common.logging import get_logger
+from common.outages import outage_logged
 from common.redis import get_redis
 
 log = get_logger(__name__)
@@ -64,9 +65,10 @@ class ApiRateThrottle(UserRateThrottle):
         try:
             self._wait = float(_gcra()(keys=[self.key], args=[repr(time.time()), repr(interval),
                                                               repr(self.duration - interval)]))
-        except RedisError:
+        except RedisError as error:
             # The limit protects the venue; an unreachable Redis must not turn every request away.
-            log.warning("rate limit not checked: Redis unavailable", exc_info=True)
+            if not outage_logged(log, error, what="rate limit not checked"):
+                log.warning("rate limit not checked: Redis unavailable", exc_info=True)
             return True
         return self._wait <= 0
 

@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 
 from common.errors import throttled
 from common.logging import get_logger
+from common.outages import outage_logged
 from common.redis import get_redis
 
 log = get_logger(__name__)
@@ -43,8 +44,9 @@ def auth_attempt_check(*, account: str | None, address: str | None) -> None:
             pipe.get(key)
             pipe.ttl(key)
         replies = pipe.execute()
-    except RedisError:
-        log.warning("authentication attempts not checked: Redis unavailable")
+    except RedisError as error:
+        if not outage_logged(log, error, what="authentication attempts not checked"):
+            log.warning("authentication attempts not checked: Redis unavailable")
         return
     for (_, limit), count, ttl in zip(keys, replies[::2], replies[1::2]):
         if count is not None and int(count) >= limit:
@@ -61,8 +63,9 @@ def auth_attempt_failed(*, account: str | None, address: str | None) -> None:
             pipe.set(key, 0, ex=window, nx=True)  # the window starts at the first failure
             pipe.incr(key)
         pipe.execute()
-    except RedisError:
-        log.warning("failed authentication not counted: Redis unavailable")
+    except RedisError as error:
+        if not outage_logged(log, error, what="failed authentication not counted"):
+            log.warning("failed authentication not counted: Redis unavailable")
     log.info("authentication failed", address=address)
 
 

@@ -6,6 +6,7 @@ fold that failed (or a crash after the trades committed) is caught up by the nex
 from dataclasses import dataclass, field
 
 from common.logging import get_logger
+from common.outages import outage_logged
 from marketdata.candles import TradePrint, candles_fold
 from marketdata.models import Candle, Instrument
 from marketdata.selectors import candle_watermark
@@ -43,8 +44,9 @@ class CandleFolder:
                           .values_list("seq", "price", "qty", "created_at")[:MAX_TRADES_PER_FOLD]]
                 changed = candles_fold(instrument=instrument, trades=trades)
                 self.watermarks[symbol] = trades[-1].seq if trades else watermark
-            except Exception:
-                log.warning("candles not updated", symbol=symbol, exc_info=True)
+            except Exception as error:
+                if not outage_logged(log, error, what="candles not updated", symbol=symbol):
+                    log.warning("candles not updated", symbol=symbol, exc_info=True)
                 self.watermarks.pop(symbol, None)
                 self.instruments.pop(symbol, None)
                 continue

@@ -17,9 +17,11 @@ from typing import Protocol
 import redis
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import connection
 
 from common import metrics
 from common.logging import get_logger
+from common.outages import DATABASE_UNAVAILABLE, outage_code, outage_logged
 from common.redis import new_async_redis
 from marketdata.models import Candle, Instrument
 from orders.bus import (
@@ -47,6 +49,10 @@ LINGER_BELOW = 32
 CANDLE_PERIOD = 1.0
 
 
+class _Stopped(Exception):
+    """The worker was asked to stop while it waited for the database."""
+
+
 class Publisher(Protocol):
     """Where committed work goes. Neither method may raise: a failure is the publisher's to log
     (and to recover from by publishing whole snapshots later)."""
@@ -68,6 +74,7 @@ class EngineWorker:
         self.redis = new_async_redis()
         self.lease = ShardLease(self.redis, shard=shard, shards=shards)
         self.lease_lost = False
+        self.unacknowledged = False  # an acknowledgement failed: what this consumer read is read again
         self.next_sweep = 0.0
         self.lags: list[float] = []
         self.traded: set[str] = set()  # symbols with trades not folded into candles yet
@@ -112,9 +119,26 @@ class EngineWorker:
             if time.monotonic() >= next_sync:
                 # The database is the record of halts: apply any the bus did not deliver.
                 next_sync = time.monotonic() + 2
-                drift = await self.in_db_thread(self.core.status_commands)()
+                try:
+                    drift = await self.in_db_thread(self.core.status_commands)()
+                except Exception as error:
+                    if outage_code(error) != DATABASE_UNAVAILABLE:
+                        raise
+                    outage_logged(log, error, what="halts not synchronised")
+                    await self.in_db_thread(connection.close)()  # the next call connects afresh
+                    drift = []
                 if drift:
                     await self._process([(None, c) for c in drift])
+            if self.unacknowledged:
+                try:
+                    # Read again (commands are idempotent by order id), then acknowledged.
+                    self.unacknowledged = False
+                    await self._drain_pending()
+                except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+                    self.unacknowledged = True
+                    outage_logged(log, error, what="pending commands not read")
+                    await self._sleep(1)
+                    continue
             block = 500
             if self.traded:
                 wait = self.candles_due - time.monotonic()
@@ -127,9 +151,10 @@ class EngineWorker:
             try:
                 entries = await self.redis.xreadgroup(GROUP, self.consumer, {self.stream: ">"}, count=BATCH_SIZE,
                                                       block=block)
-            except (redis.ConnectionError, OSError):
-                log.warning("redis unavailable; retrying", exc_info=True)
-                await asyncio.sleep(1)
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+                if not outage_logged(log, error, what="commands not read; retrying"):
+                    log.warning("commands not read; retrying", error=repr(error)[:200])
+                await self._sleep(1)
                 continue
             if entries:
                 await self._process(self._decode(await self._linger(entries[0][1])))
@@ -162,6 +187,12 @@ class EngineWorker:
         seconds, the largest part of the lag's p99. Objects made later are still collected."""
         gc.collect()
         gc.freeze()
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+        except TimeoutError:
+            pass
 
     async def _wait_for_redis(self) -> None:
         while not self.stopping.is_set():
@@ -196,7 +227,7 @@ class EngineWorker:
         commands = [c for _, c in entries if c is not None]
         started = time.perf_counter()
         try:
-            results = [await self.in_db_thread(self.core.handle_batch)(commands)]
+            results = [await self._settle_through_outages(commands)]
             settled = time.perf_counter() - started
             self.stats["db_ms"] += settled * 1000
             self.metrics["settle"].observe(settled)
@@ -204,6 +235,8 @@ class EngineWorker:
             # Another process owns the shard now: write nothing more, acknowledge nothing (it will).
             self._lose_lease(str(lost))
             return
+        except _Stopped:
+            return  # stopped while the database was away: nothing acknowledged, the next engine reads it
         except Exception:
             # The batch rolled back but the engine ran it: rebuild from the database, then
             # go one command at a time so one bad command cannot block the rest.
@@ -225,10 +258,16 @@ class EngineWorker:
             self._freeze_heap()
         ids = [entry_id for entry_id, _ in entries if entry_id is not None]
         if ids:
-            async with self.redis.pipeline(transaction=False) as pipe:  # one round trip
-                pipe.xack(self.stream, GROUP, *ids)
-                pipe.xdel(self.stream, *ids)
-                await pipe.execute()
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:  # one round trip
+                    pipe.xack(self.stream, GROUP, *ids)
+                    pipe.xdel(self.stream, *ids)
+                    await pipe.execute()
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+                # Committed but not acknowledged: they stay pending under this consumer and are
+                # read again once Redis is back (a command applied twice is a no-op).
+                outage_logged(log, error, what="commands not acknowledged")
+                self.unacknowledged = True
         self.metrics["size"].observe(len(commands))
         for command in commands:
             self.commands_by_kind[command.kind].inc()
@@ -248,6 +287,34 @@ class EngineWorker:
         self.stats["last_batch_size"] = len(commands)
         self.stats["last_batch_ms"] = round((time.perf_counter() - started) * 1000, 3)
 
+    async def _settle_through_outages(self, commands: list[BusCommand]) -> BatchResult:
+        """handle_batch; while the database is away (its connection lost, the server restarting),
+        said once per interval and tried again each second, the books rebuilt from the database
+        first (the rolled-back batch had changed them). _Stopped if asked to stop meanwhile."""
+        while True:
+            try:
+                return await self.in_db_thread(self.core.handle_batch)(commands)
+            except Exception as error:
+                if outage_code(error) != DATABASE_UNAVAILABLE:
+                    raise
+                outage_logged(log, error, what="batch not settled; retrying")
+            while True:
+                await self._sleep(1)
+                if self.stopping.is_set():
+                    raise _Stopped()
+                try:
+                    await self.in_db_thread(self._reconnect_and_recover)()
+                    break
+                except Exception as error:
+                    if outage_code(error) != DATABASE_UNAVAILABLE:
+                        raise
+                    outage_logged(log, error, what="books not rebuilt; retrying")
+
+    def _reconnect_and_recover(self) -> None:
+        connection.close()  # a connection the server dropped is not reused
+        self.core.recover()
+        log.info("database back; books rebuilt", shard=self.shard)
+
     async def _publish(self, results: list[BatchResult]) -> None:
         started = time.perf_counter()
         for result in results:
@@ -260,8 +327,9 @@ class EngineWorker:
         """Fold the committed trades of `symbols` into their candles, then publish what changed."""
         try:
             changed = await self.in_db_thread(self.candles.fold)(symbols)
-        except Exception:
-            log.warning("candles not folded", exc_info=True)
+        except Exception as error:
+            if not outage_logged(log, error, what="candles not folded"):
+                log.warning("candles not folded", exc_info=True)
             return
         if changed:
             await self.publisher.publish_candles(changed)

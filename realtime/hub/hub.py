@@ -12,6 +12,7 @@ from django.conf import settings
 from common import metrics
 from common.jsontext import dumps
 from common.logging import get_logger
+from common.outages import outage_logged
 from common.redis import new_async_redis
 from common.times import utc_iso
 from marketdata.models import Instrument
@@ -196,8 +197,9 @@ class Hub:
                 del self.accounts[account_id]
         try:
             await self._leave(account_channel(account_id), lambda: account_id in self.accounts)
-        except Exception:
-            log.warning("unsubscribe failed", exc_info=True)
+        except Exception as error:
+            if not outage_logged(log, error, what="unsubscribe failed"):
+                log.warning("unsubscribe failed", exc_info=True)
 
     # --- books -------------------------------------------------------------------------
     async def _load(self, stream: SymbolStream) -> None:
@@ -208,8 +210,9 @@ class Hub:
                 try:
                     raw_book, raw_quote = await self._redis.mget([book_key(stream.symbol), quote_key(stream.symbol)])
                     snapshot = BookSnapshot.decode(raw_book)
-                except Exception:
-                    log.warning("book snapshot unavailable", symbol=stream.symbol, exc_info=True)
+                except Exception as error:
+                    if not outage_logged(log, error, what="book snapshot unavailable"):
+                        log.warning("book snapshot unavailable", symbol=stream.symbol, exc_info=True)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 2)
                     continue
@@ -285,12 +288,13 @@ class Hub:
                 message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as error:
                 if asyncio.current_task().cancelling():
                     raise asyncio.CancelledError() from None
                 # The connection dropped: messages may be lost. redis-py reconnects and
                 # resubscribes on the next read; every book is then reloaded from its snapshot.
-                log.warning("pub/sub read failed; reconnecting", exc_info=True)
+                if not outage_logged(log, error, what="pub/sub read failed; reconnecting"):
+                    log.warning("pub/sub read failed; reconnecting", exc_info=True)
                 await asyncio.sleep(0.5)
                 self._reload_all()
                 continue

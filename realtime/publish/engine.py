@@ -15,6 +15,7 @@ from collections import defaultdict
 
 from common.jsontext import dumps
 from common.logging import get_logger
+from common.outages import outage_logged
 from common.times import utc_iso
 from marketdata.models import Candle, Instrument
 from orders.engine import BookLevel, InstrumentSpec, Trade
@@ -58,8 +59,9 @@ class EnginePublisher:
         """Publish one committed batch. Never raises."""
         try:
             await self._publish(result)
-        except Exception:
-            log.warning("publish failed", exc_info=True)
+        except Exception as error:
+            if not outage_logged(log, error, what="publish"):
+                log.warning("publish failed", exc_info=True)
 
     async def _publish(self, result: BatchResult) -> None:
         if result.generation != self.generation:
@@ -110,9 +112,10 @@ class EnginePublisher:
         try:
             await pipe.execute()
             self.synced.update(book_calls)
-        except Exception:
+        except Exception as error:
             # Perhaps nothing reached Redis: publish those books whole next time.
-            log.warning("market data not published", exc_info=True)
+            if not outage_logged(log, error, what="market data not published"):
+                log.warning("market data not published", exc_info=True)
             for symbol in book_calls:
                 self.synced.discard(symbol)
                 self.quotes.pop(symbol, None)
@@ -122,8 +125,9 @@ class EnginePublisher:
                 pipe.publish(account_channel(account_id), OrderUpdates(account_id=account_id, updates=items).encode())
             try:
                 await pipe.execute()
-            except Exception:
-                log.warning("order updates not published", exc_info=True)
+            except Exception as error:
+                if not outage_logged(log, error, what="order updates not published"):
+                    log.warning("order updates not published", exc_info=True)
 
     async def publish_candles(self, candles: dict[str, tuple[Instrument, list[Candle]]]) -> None:
         """Publish the candles the worker folded: by interval, in time order, so each interval's
@@ -135,5 +139,6 @@ class EnginePublisher:
                 bars = [candle_bar(candle, instrument) for candle in changed]
                 pipe.publish(symbol_channel(symbol), MarketData(symbol=symbol, ts=now, candles=bars).encode())
             await pipe.execute()
-        except Exception:
-            log.warning("candles not published", exc_info=True)
+        except Exception as error:
+            if not outage_logged(log, error, what="candles not published"):
+                log.warning("candles not published", exc_info=True)

@@ -83,8 +83,8 @@ def test_redis_down_is_503_not_500(aapl, tmp_path):
         quotes = APIClient().get("/api/v1/marketdata/quotes/")
     get_redis.cache_clear()
     assert (response.status_code, quotes.status_code) == (503, 503)
-    assert response["Retry-After"] == "1"
-    assert "detail" in response.json()
+    assert response["Retry-After"] == "2"
+    assert response.json() == {"detail": "Redis is unavailable; retry shortly.", "code": "redis_unavailable"}
 
 
 @pytest.fixture
