@@ -29,6 +29,9 @@ class Account(models.Model):
     reserved_cash = models.DecimalField(**MONEY, default=ZERO)
     frozen = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The seq of the account's last private event (PrivateEvent): raised by the engine worker in the
+    # batch's own statement on this row, so the events' seq is gap-free per account.
+    event_seq = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -258,3 +261,26 @@ class EngineShard(models.Model):
 
     def __str__(self) -> str:
         return f"shard {self.shard}/{self.shards} epoch {self.epoch}"
+
+
+class PrivateEvent(models.Model):
+    """One message of an account's private stream (`order_update`, `account`, `position`), as sent:
+    `body` is the message's JSON text, `seq` and `type` included. Written by the engine worker in the
+    transaction of the batch that caused it; `seq` grows by exactly one per account
+    (Account.event_seq). Kept PRIVATE_EVENTS_RETENTION_DAYS (orders.private_events_prune).
+    See docs/realtime.md, "Private stream"."""
+
+    pk = models.CompositePrimaryKey("account_id", "seq")
+    # No foreign key constraint: each insert would check it row by row; accounts are never deleted.
+    account = models.ForeignKey(Account, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                                related_name="+")
+    seq = models.BigIntegerField()
+    type = models.CharField(max_length=16)
+    body = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="private_event_created")]  # the pruning
+
+    def __str__(self) -> str:
+        return f"{self.account_id}#{self.seq} {self.type}"

@@ -11,6 +11,7 @@ from common.logging import get_logger
 from orders.audit import audit_run
 from orders.bus import BusCommand, CommandKind, bus_publish
 from orders.models import Order
+from orders.private import private_events_prune
 from orders.services.ops import orders_expire_day
 
 log = get_logger(__name__)
@@ -74,3 +75,11 @@ def audit_nightly() -> list[str]:
     if not violations:
         log.info("audit ok")
     return violations
+
+
+@shared_task(name="orders.prune_private_events")
+def prune_private_events() -> int:
+    """Retention of the private stream: delete messages older than PRIVATE_EVENTS_RETENTION_DAYS."""
+    deleted = private_events_prune()
+    log.info("private events pruned", deleted=deleted)
+    return deleted

@@ -18,6 +18,7 @@ from realtime.protocol import (
     RateLimiter,
     error_text,
     parse_frame,
+    parse_since,
     parse_subscription,
 )
 
@@ -86,12 +87,13 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     async def action_subscribe(self, message: dict) -> None:
         channels, symbols = parse_subscription(message)
+        since = parse_since(message, channels)
         if "orders" in channels:
             if self.user is None:
                 raise ProtocolError("auth_required", "The orders channel needs an authenticated socket.")
             if self.account_id is None:
                 self.account_id = await database_sync_to_async(_account_id)(self.user)
-        await self.hub.subscribe(self.out, channels, symbols, account_id=self.account_id)
+        await self.hub.subscribe(self.out, channels, symbols, account_id=self.account_id, since=since)
 
     async def action_unsubscribe(self, message: dict) -> None:
         channels, symbols = parse_subscription(message)

@@ -1,14 +1,12 @@
-"""Where every real-time message's content is formatted: the engine's integer ticks and lots, and
-the database's decimals, as the API writes them (strings on the instrument's grid, API.md)."""
-
-from collections import defaultdict
+"""Where every market-data message's content is formatted: the engine's integer ticks and lots, and
+the database's decimals, as the API writes them (strings on the instrument's grid, API.md). The
+private stream's messages are formatted by the engine worker as it stores them (orders/private/)."""
 
 from common.decimals import format_cash, format_decimal, format_price, format_qty, places_of
 from common.times import utc_iso
 from marketdata.models import Candle, Instrument
-from orders.api.serializers import order_json
 from orders.engine import InstrumentSpec
-from realtime.messages import CandleBar, OrderUpdate, Quote, TradePrint
+from realtime.messages import CandleBar, Quote, TradePrint
 
 # Texts kept per formatter before it starts over (a long-running engine sees many prices).
 MAX_CACHED = 50_000
@@ -64,23 +62,3 @@ def candle_bar(candle: Candle, instrument: Instrument) -> CandleBar:
             "o": format_price(candle.open, instrument), "h": format_price(candle.high, instrument),
             "l": format_price(candle.low, instrument), "c": format_price(candle.close, instrument),
             "v": format_qty(candle.volume, instrument)}
-
-
-def order_updates_by_account(updates) -> dict[int, list[OrderUpdate]]:
-    """{account id: [{event, order, fill?}, ...]} in batch order, from the worker's OrderUpdates.
-    Formatting only: the batch loaded every order with its instrument, so this touches no database."""
-    out: dict[int, list[OrderUpdate]] = defaultdict(list)
-    formatted: dict[int, dict] = {}  # an order as the batch left it, written once for all its updates
-    for update in updates:
-        order = update.order
-        body = formatted.get(order.pk)
-        if body is None:
-            body = formatted[order.pk] = order_json(order)
-        item: OrderUpdate = {"event": update.event, "order": body}
-        if update.fill is not None:
-            fill, instrument = update.fill, order.instrument
-            item["fill"] = {"trade_id": fill["trade"].pk, "price": format_price(fill["price"], instrument),
-                            "qty": format_qty(fill["qty"], instrument), "liquidity": fill["liquidity"],
-                            "fee": format_cash(fill["fee"])}
-        out[order.account_id].append(item)
-    return out

@@ -2,8 +2,9 @@
 and the feeds' publications, read by every web process's hub. Each is a dataclass with one
 `encode` and one decoding (`decode` below), so producers and readers cannot drift apart.
 
-The pieces clients receive as they are (quotes, trades, candles, order updates) are typed dicts
-already in the public wire format (API.md): the hub forwards them without reshaping.
+The pieces clients receive as they are (quotes, trades, candles) are typed dicts already in the public
+wire format (API.md), and private messages are their final JSON text: the hub forwards them without
+reshaping.
 """
 
 from dataclasses import dataclass, field
@@ -43,12 +44,6 @@ class CandleBar(TypedDict):
     l: str  # noqa: E741 - the field name of the contract
     c: str
     v: str
-
-
-class OrderUpdate(TypedDict, total=False):
-    event: str
-    order: dict[str, Any]
-    fill: dict[str, Any]
 
 
 Level = list[str]  # [price, qty]
@@ -150,23 +145,28 @@ class MarketData:
 
 
 @dataclass(slots=True)
-class OrderUpdates:
-    """One account's order updates from one engine batch, in batch order."""
+class PrivateMessages:
+    """One account's private stream messages from one engine batch, in seq order: `messages` are
+    (seq, text) pairs, each text the message as clients get it (orders.private.PrivateMessage, stored
+    as is), consecutive seqs."""
 
-    TYPE = "orders.updates"
+    TYPE = "orders.private"
 
     account_id: int
-    updates: list[OrderUpdate]
+    messages: list[tuple[int, str]]
 
     def encode(self) -> str:
-        return dumps({"type": self.TYPE, "account_id": self.account_id, "updates": self.updates})
+        return dumps({"type": self.TYPE, "account_id": self.account_id, "messages": self.messages})
 
     @classmethod
-    def from_json(cls, body: dict) -> "OrderUpdates":
+    def from_json(cls, body: dict) -> "PrivateMessages":
         try:
-            return cls(account_id=int(body["account_id"]), updates=list(body["updates"]))
+            messages = [(int(seq), text) for seq, text in body["messages"]]
+            if not all(isinstance(text, str) for _, text in messages):
+                raise TypeError("a message is not text")
+            return cls(account_id=int(body["account_id"]), messages=messages)
         except (KeyError, TypeError, ValueError) as error:
-            raise MalformedMessage(f"order updates: {error}") from None
+            raise MalformedMessage(f"private messages: {error}") from None
 
 
 @dataclass(slots=True)
@@ -193,8 +193,8 @@ class ReferenceQuote:
             raise MalformedMessage(f"reference: {error}") from None
 
 
-Message = MarketData | OrderUpdates | ReferenceQuote
-_TYPES = {cls.TYPE: cls for cls in (MarketData, OrderUpdates, ReferenceQuote)}
+Message = MarketData | PrivateMessages | ReferenceQuote
+_TYPES = {cls.TYPE: cls for cls in (MarketData, PrivateMessages, ReferenceQuote)}
 
 
 def _loads(raw: bytes | str) -> dict:

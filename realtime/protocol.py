@@ -31,6 +31,7 @@ class CloseCode:
     AUTH_FAILED = 4001  # `?token=` did not authenticate
     SLOW_CONSUMER = 4008  # the socket's outbound buffer stayed full
     FLOOD = 4029  # the client kept sending past the message rate limit
+    PRIVATE_STREAM = 4011  # the private stream could not be read back: reconnect and resume with `since`
 
 
 class ProtocolError(Exception):
@@ -81,6 +82,22 @@ def parse_subscription(message: dict) -> tuple[list[str], list[str]]:
     if malformed:
         raise ProtocolError("unknown_symbol", f"Unknown symbol {malformed[0][:40]!r}.")
     return channels, symbols
+
+
+MAX_SEQ = 2**63 - 1  # a private seq is a 64-bit integer
+
+
+def parse_since(message: dict, channels: list[str]) -> int | None:
+    """The `since` of a subscribe message: the private seq the `orders` channel resumes after."""
+    if "since" not in message or message["since"] is None:
+        return None
+    since = message["since"]
+    if "orders" not in channels:
+        raise ProtocolError("bad_message", '"since" applies to the orders channel only.')
+    if isinstance(since, bool) or not isinstance(since, int) or not 0 <= since <= MAX_SEQ:
+        raise ProtocolError("invalid_since", '"since" must be an integer >= 0: the seq of the last private '
+                                             "message received.")
+    return since
 
 
 class RateLimiter:

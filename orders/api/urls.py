@@ -8,6 +8,7 @@ from orders.api.views.auth import TokenView
 from orders.api.views.batch import OrderBatchView
 from orders.api.views.orders import OrderByClientIdView, OrderDetailView, OrderListView
 from orders.api.views.trades import TradeListView
+from orders.api.views.updates import OrderUpdatesView
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("positions/", PositionListView.as_view(), name="api-positions"),
     path("orders/", OrderListView.as_view(), name="api-orders"),
     path("orders/batch/", OrderBatchView.as_view(), name="api-orders-batch"),
+    path("orders/updates/", OrderUpdatesView.as_view(), name="api-orders-updates"),
     # A client order id may hold any printable character, "/" included.
     path("orders/by-client-id/<path:client_order_id>/", OrderByClientIdView.as_view(), name="api-order-by-client-id"),
     # Any text, so a bad id is the API's JSON 404 rather than the site's HTML one.

@@ -12,6 +12,7 @@ from marketdata.models import Instrument
 from orders import engine as eng
 from orders.bus import BusCommand, CommandKind, shard_for
 from orders.models import Order
+from orders.private.messages import PrivateMessage
 from orders.worker.lease import shard_fence
 from orders.worker.rows import select_rows
 from orders.worker.settlement import Batch, OrderUpdate, apply_event, cancel_unseen, flush
@@ -67,6 +68,8 @@ class BatchResult:
     # Counts the core's rebuilds of its books: a publisher that sees it change owes every
     # symbol a full snapshot.
     generation: int = 0
+    # account id -> its private messages of the batch (seq assigned, stored: orders/worker/private.py)
+    private: dict[int, list[PrivateMessage]] = field(default_factory=dict)
 
 
 class EngineCore:
@@ -162,7 +165,8 @@ class EngineCore:
                      trades=len(batch.trades))
         symbols = {e.symbol for e in events if e.seq and e.symbol in self.specs}
         books = {s: (self.engine.l1(s), self.engine.l2(s, BOOK_DEPTH)) for s in symbols}
-        return BatchResult(batch.updates, events, lags, books, {s: self.specs[s] for s in symbols}, self.generation)
+        return BatchResult(batch.updates, events, lags, books, {s: self.specs[s] for s in symbols}, self.generation,
+                           batch.private)
 
     @staticmethod
     def _fresh_new(command: BusCommand, batch: Batch, touched: set[int]) -> bool:

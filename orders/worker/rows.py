@@ -119,7 +119,7 @@ def select_rows(model, *, lock: str = "", order_by: tuple[str, ...] = (), **wher
 
 # --- writes ------------------------------------------------------------------------
 @cache
-def _update_sql(model, alias: str, postgres: bool, set_names: tuple, add_names: tuple) -> str:
+def _update_sql(model, alias: str, postgres: bool, set_names: tuple, add_names: tuple, returning: tuple = ()) -> str:
     meta = model._meta
     table, pk = _q(meta.db_table), meta.pk
     names = set_names + add_names
@@ -129,29 +129,36 @@ def _update_sql(model, alias: str, postgres: bool, set_names: tuple, add_names: 
         assignments += [f"{_q(f.column)} = t.{_q(f.column)} + v.{_q(f.column)}" for f in fields[len(set_names):]]
         arrays = ", ".join(_placeholder(f) for f in (pk, *fields))
         aliases = ", ".join(_q(f.column) for f in (pk, *fields))
+        tail = f" RETURNING {', '.join('t.' + _q(f.column) for f in _columns(model, returning))}" if returning else ""
         return (f"UPDATE {table} AS t SET {', '.join(assignments)} FROM unnest({arrays}) AS v({aliases}) "
-                f"WHERE t.{_q(pk.column)} = v.{_q(pk.column)}")
+                f"WHERE t.{_q(pk.column)} = v.{_q(pk.column)}{tail}")
     assignments = [f"{_q(f.column)} = %s" for f in fields[:len(set_names)]]
     assignments += [f"{_q(f.column)} = {_q(f.column)} + %s" for f in fields[len(set_names):]]
     return f"UPDATE {table} SET {', '.join(assignments)} WHERE {_q(pk.column)} = %s"
 
 
-def update_rows(model, pks: list[int], *, set: dict[str, list] | None = None, add: dict[str, list] | None = None) -> None:
-    """For each i: row pks[i] gets field = set[field][i], and field = field + add[field][i]. One statement."""
+def update_rows(model, pks: list[int], *, set: dict[str, list] | None = None, add: dict[str, list] | None = None,
+                returning: tuple[str, ...] = ()) -> list[tuple]:
+    """For each i: row pks[i] gets field = set[field][i], and field = field + add[field][i]. One statement
+    (on PostgreSQL). Returns the `returning` fields of each updated row as updated (in no promised
+    order: include the pk to match them)."""
     if not pks:
-        return
+        return []
     set, add = set or {}, add or {}
     names = (*set, *add)
     columns = [*set.values(), *add.values()]
-    sql = _update_sql(model, connection.alias, _postgres(), tuple(set), tuple(add))
+    sql = _update_sql(model, connection.alias, _postgres(), tuple(set), tuple(add), returning)
     if _postgres():
         pk = model._meta.pk
         with prepared_cursor() as cursor:
             cursor.execute(sql, [_array(pk, pks), *[_array(f, c) for f, c in zip(_columns(model, names), columns)]])
-        return
+            return cursor.fetchall() if returning else []
     fields = _columns(model, names)
     with connection.cursor() as cursor:
         cursor.executemany(sql, [[*_prepared(fields, row), pk] for pk, *row in zip(pks, *columns)])
+    if not returning:
+        return []
+    return list(model.objects.filter(pk__in=list(pks)).values_list(*(f.attname for f in _columns(model, returning))))
 
 
 @cache

@@ -22,6 +22,8 @@ from orders.models import Account, LedgerEntry, Order, Position, Trade
 from orders.money import CENT, ZERO, fee_for
 from orders.services.accounts import account_system
 from orders.services.reservations import reserve_target
+from orders.private.messages import PrivateMessage
+from orders.worker.private import flush_accounts
 from orders.worker.rows import insert_rows, pipeline, select_rows, update_rows
 
 PRICE_PLACES = Decimal("0.00000001")
@@ -54,6 +56,8 @@ class Batch:
     house_id: int | None = None
     started_at: datetime = field(default_factory=timezone.now)  # the batch's one "now" (engine_at)
     positions_read: dict[tuple[int, int], tuple[Decimal, Decimal, Decimal]] = field(default_factory=dict)
+    # account -> its private messages, seq assigned, once `flush` wrote them
+    private: dict[int, list[PrivateMessage]] = field(default_factory=dict)
 
     def house(self) -> int:
         """The fee account's id, looked up once (the core keeps it from batch to batch)."""
@@ -301,11 +305,8 @@ def flush(batch: Batch) -> None:
                     set={"avg_price": [p.avg_price if p.qty + qty else ZERO for p, (qty, _) in zip(positions, deltas)],
                          "realized_pl": [p.realized_pl for p in positions]},
                     add={"qty": [qty for qty, _ in deltas], "reserved_qty": [reserved for _, reserved in deltas]})
-        accounts = [(pk, batch.cash.get(pk, ZERO), batch.reserved_cash.get(pk, ZERO))
-                    for pk in sorted(set(batch.cash) | set(batch.reserved_cash))]
-        accounts = [row for row in accounts if row[1] or row[2]]
-        update_rows(Account, [pk for pk, _, _ in accounts],
-                    add={"cash": [cash for _, cash, _ in accounts], "reserved_cash": [reserved for _, _, reserved in accounts]})
+        # The accounts' deltas and the private stream's messages (orders/worker/private.py).
+        batch.private = flush_accounts(batch, now)
 
 
 def _insert_trades(batch: Batch, now: datetime) -> None:

@@ -31,6 +31,12 @@ class Connection:
         self.book_seq: dict[str, int | None] = {}  # symbol -> seq last written; present while subscribed
         self.subs: set[tuple[str, str]] = set()
         self.account_id: int | None = None  # set while subscribed to `orders`
+        # The private stream (realtime/hub/private.py): the seq last written to this socket; while
+        # messages are read from the database, the live ones that arrive meanwhile, and the reading task.
+        self.private_seq = 0
+        self.private_wait: list[tuple[int, str]] | None = None
+        self.private_task: asyncio.Task | None = None
+        self._written: asyncio.Event | None = None  # set when the buffer is all written (wait_written)
         self.close_code: int | None = None
         self.closed = False
         self.dropped = 0  # book deltas dropped for resync (for tests and stats)
@@ -73,6 +79,17 @@ class Connection:
             if self.writer is None:
                 self._drain()
 
+    async def wait_written(self) -> None:
+        """Until every ordered message buffered so far is written (or the socket is closing)."""
+        while self.queue and self.close_code is None and not self.closed:
+            self._written = asyncio.Event()
+            await self._written.wait()
+
+    def _all_written(self) -> None:
+        if self._written is not None:
+            self._written.set()
+            self._written = None
+
     def close(self, code: int) -> None:
         """Close after what is already buffered."""
         if self.close_code is None:
@@ -91,6 +108,7 @@ class Connection:
         if self.writer is not None:
             self.writer.cancel()
         self.closed = True
+        self._all_written()
         self.writer = asyncio.get_running_loop().create_task(self._send_close(code))
 
     def _overflow(self) -> None:
@@ -129,6 +147,7 @@ class Connection:
         while True:
             text = self._next()
             if text is None:
+                self._all_written()
                 if self.close_code is not None:
                     self.closed = True
                     self.writer = asyncio.get_running_loop().create_task(self._send_close(self.close_code))
@@ -176,6 +195,7 @@ class Connection:
         self.closed = True
         self.queue.clear()
         self.conflated.clear()
+        self._all_written()
 
     def _book_text(self, stream: SymbolStream, seq: int, text: str) -> str | None:
         last = self.book_seq.get(stream.symbol, False)

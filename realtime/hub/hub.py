@@ -19,7 +19,8 @@ from marketdata.models import Instrument
 from realtime.channels import account_channel, book_key, hub_control_channel, quote_key, symbol_channel
 from realtime.hub.connection import Connection
 from realtime.hub.symbol import SymbolStream
-from realtime.messages import BookSnapshot, MalformedMessage, MarketData, OrderUpdates, ReferenceQuote, decode
+from realtime.hub.private import private_deliver, private_start, private_stop
+from realtime.messages import BookSnapshot, MalformedMessage, MarketData, PrivateMessages, ReferenceQuote, decode
 from realtime.protocol import MAX_SUBSCRIPTIONS, PUBLIC_CHANNELS, CloseCode, ProtocolError
 
 log = get_logger("realtime.hub")
@@ -100,10 +101,14 @@ class Hub:
         await self._remove_account(connection)
 
     async def subscribe(self, connection: Connection, channels: list[str], symbols: list[str], *,
-                        account_id: int | None = None) -> None:
+                        account_id: int | None = None, since: int | None = None) -> None:
+        """`since`: the orders channel resumes after that private seq (realtime/hub/private.py)."""
         public = [c for c in channels if c in PUBLIC_CHANNELS]
         pairs = [(c, s) for s in symbols for c in public if (c, s) not in connection.subs]
         private = "orders" in channels and connection.account_id is None
+        if since is not None and "orders" in channels and not private:
+            raise ProtocolError("already_subscribed", "Already subscribed to orders: unsubscribe first to resume "
+                                                      "from another seq.")
         orders = 1 if private or connection.account_id is not None else 0
         if len(connection.subs) + len(pairs) + orders > MAX_SUBSCRIPTIONS:
             raise ProtocolError("too_many_subscriptions", f"At most {MAX_SUBSCRIPTIONS} subscriptions per socket.")
@@ -111,9 +116,16 @@ class Hub:
             await self._check_symbols(symbols)
             for symbol in symbols:
                 await self._stream(symbol)
+        reply = {"type": "subscribed", "channels": channels, "symbols": symbols}
         if private:
             await self._add_account(connection, account_id)
-        connection.push(dumps({"type": "subscribed", "channels": channels, "symbols": symbols}))
+            try:
+                reply["seq"] = await private_start(connection, account_id, since)
+            except ProtocolError:
+                await self._remove_account(connection)
+                raise
+        # Before the replay's first message: nothing awaits between private_start and this push.
+        connection.push(dumps(reply))
         for channel, symbol in pairs:
             stream = self.symbols[symbol]
             stream.subs[channel].add(connection)
@@ -190,6 +202,7 @@ class Hub:
         if account_id is None:
             return
         connection.account_id = None
+        private_stop(connection)
         sockets = self.accounts.get(account_id)
         if sockets is not None:
             sockets.discard(connection)
@@ -314,16 +327,12 @@ class Hub:
                 if stream.loader is None:
                     stream.loader = asyncio.get_running_loop().create_task(self._load(stream))
 
-    def dispatch(self, message: MarketData | OrderUpdates | ReferenceQuote) -> None:
+    def dispatch(self, message: MarketData | PrivateMessages | ReferenceQuote) -> None:
         if isinstance(message, MarketData):
             self._on_market_data(message)
-        elif isinstance(message, OrderUpdates):
-            sockets = self.accounts.get(message.account_id)
-            if sockets:
-                for update in message.updates:
-                    text = dumps({"type": "order_update", **update})
-                    for connection in sockets:
-                        connection.push(text)
+        elif isinstance(message, PrivateMessages):
+            for connection in self.accounts.get(message.account_id, ()):
+                private_deliver(connection, message.account_id, message.messages)
         elif isinstance(message, ReferenceQuote):  # to `quotes` subscribers, conflated
             stream = self.symbols.get(message.symbol)
             if stream is not None and stream.subs["quotes"]:

@@ -1,7 +1,7 @@
 """The engine worker's publisher: after a batch commits, in one Redis pipeline, each changed
 symbol's book snapshot and quote (served by REST, read by the web processes' hubs) and one
 MarketData message per symbol (book delta or snapshot, quote, trades); then, in a second, one
-OrderUpdates message per account. Candles come on the worker's timer (`publish_candles`).
+PrivateMessages message per account (its private stream messages of the batch, stored by the batch). Candles come on the worker's timer (`publish_candles`).
 Nothing here may stop the engine: failures are logged, and the book's sequence scheme lets
 every reader detect what it missed (docs/realtime.md).
 
@@ -21,8 +21,8 @@ from marketdata.models import Candle, Instrument
 from orders.engine import BookLevel, InstrumentSpec, Trade
 from orders.worker.core import BatchResult
 from realtime.channels import account_channel, book_key, book_seq_key, quote_key, symbol_channel
-from realtime.formats import TickFormatter, candle_bar, order_updates_by_account, quote_of, trade_print
-from realtime.messages import BookDelta, BookSnapshot, MarketData, OrderUpdates
+from realtime.formats import TickFormatter, candle_bar, quote_of, trade_print
+from realtime.messages import BookDelta, BookSnapshot, MarketData, PrivateMessages
 
 log = get_logger("realtime.publish")
 
@@ -119,15 +119,17 @@ class EnginePublisher:
             for symbol in book_calls:
                 self.synced.discard(symbol)
                 self.quotes.pop(symbol, None)
-        if result.updates:
+        if result.private:
             pipe = self.redis.pipeline(transaction=False)
-            for account_id, items in order_updates_by_account(result.updates).items():
-                pipe.publish(account_channel(account_id), OrderUpdates(account_id=account_id, updates=items).encode())
+            for account_id, messages in result.private.items():
+                texts = [(m.seq, m.encode()) for m in messages]
+                pipe.publish(account_channel(account_id), PrivateMessages(account_id=account_id, messages=texts).encode())
             try:
                 await pipe.execute()
             except Exception as error:
-                if not outage_logged(log, error, what="order updates not published"):
-                    log.warning("order updates not published", exc_info=True)
+                # Stored all the same: a hub that sees the next seq skip reads the missing ones back.
+                if not outage_logged(log, error, what="private messages not published"):
+                    log.warning("private messages not published", exc_info=True)
 
     async def publish_candles(self, candles: dict[str, tuple[Instrument, list[Candle]]]) -> None:
         """Publish the candles the worker folded: by interval, in time order, so each interval's

@@ -30,6 +30,11 @@ export class Store {
     this.instruments = new Map();
     this.account = null;
     this.listeners = new Map();
+    // Pushes (the private stream): a count, and per symbol the count at its last position push, so a
+    // REST load that began before a push does not undo it.
+    this.pushes = 0;
+    this.accountPushed = 0;
+    this.pushedPositions = new Map();
   }
 
   on(topic, fn) {
@@ -88,13 +93,46 @@ export class Store {
     return [...this.fills.values()].sort((a, b) => (b.ts || "").localeCompare(a.ts || "") || b.trade_id - a.trade_id);
   }
 
-  setPositions(rows) {
+  /** Positions from REST; those pushed since `since` (a pushCount()) are newer and kept as pushed. */
+  setPositions(rows, since = null) {
     this.positions = new Map(rows.map((p) => [p.symbol, p]));
+    for (const [symbol, { count, position }] of this.pushedPositions) {
+      if (since === null || count <= since) continue;
+      if (position) this.positions.set(symbol, position);
+      else this.positions.delete(symbol);
+    }
     this.changed("positions");
   }
 
-  setAccount(account) {
+  /** The account from REST; not if one was pushed since `since` (a pushCount()): that one is newer. */
+  setAccount(account, since = null) {
+    if (since !== null && this.accountPushed > since) return;
     this.account = account;
+    this.changed("account");
+  }
+
+  /** How many account and position pushes arrived so far (REST loads compare with it). */
+  pushCount() {
+    return this.pushes;
+  }
+
+  /** A `position` push: its state now; qty "0" means it is closed. */
+  pushPosition(message) {
+    this.pushes += 1;
+    const { type, seq, ...position } = message;
+    const open = !Dec.parse(position.qty).isZero();
+    this.pushedPositions.set(position.symbol, { count: this.pushes, position: open ? position : null });
+    if (open) this.positions.set(position.symbol, position);
+    else this.positions.delete(position.symbol);
+    this.changed("positions");
+  }
+
+  /** An `account` push: balances now. */
+  pushAccount(message) {
+    this.pushes += 1;
+    const { type, seq, ...account } = message;
+    this.account = account;
+    this.accountPushed = this.pushes;
     this.changed("account");
   }
 

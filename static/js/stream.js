@@ -1,9 +1,15 @@
 // The WebSocket API (/ws/v1/, API.md) with reconnection: it keeps the wanted subscriptions,
 // sends them again on every (re)connect, pings, and treats silence as a dead connection.
+// The private stream (`orders`: order_update, position, account) is followed by its `seq`: each
+// message is handed on once, in order; a reconnect resumes with `since` (the server replays what
+// was missed); a gap resubscribes from the last seq; when the server can no longer resume
+// (`resume_too_old`), "private_reset" tells the page to reload its private state by REST.
 
 const PING_EVERY_MS = 15000;
 const SILENCE_LIMIT_MS = 40000; // heartbeats come every 15 s; our pings are answered too
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 10000];
+export const PRIVATE_TYPES = new Set(["order_update", "account", "position"]);
+const RESUME_REFUSED = new Set(["resume_too_old", "since_in_future", "invalid_since"]);
 
 export class Stream {
   constructor(url = defaultUrl()) {
@@ -14,6 +20,7 @@ export class Stream {
     this.connectedOnce = false;
     this.handlers = new Map();
     this.wanted = new Map(); // channel -> Set of symbols ("orders" -> empty set)
+    this.privateSeq = null; // seq of the last private message handed on (null: not known yet)
     this.lastMessageAt = 0;
     this.closing = false;
     this.timers = {};
@@ -64,7 +71,55 @@ export class Stream {
       if (!this.wanted.has(channel)) this.wanted.set(channel, new Set());
       for (const symbol of symbols) this.wanted.get(channel).add(symbol);
     }
-    this.send({ action: "subscribe", channels, symbols });
+    this.send(this.subscription(channels, symbols));
+  }
+
+  /** A subscribe message; the orders channel resumes after the last private seq when it is known. */
+  subscription(channels, symbols) {
+    const message = { action: "subscribe", channels, symbols };
+    if (channels.includes("orders") && this.privateSeq !== null) message.since = this.privateSeq;
+    return message;
+  }
+
+  /** Resubscribe the orders channel from the last private seq (a gap: the server replays it). */
+  resumePrivate() {
+    this.send({ action: "unsubscribe", channels: ["orders"], symbols: [] });
+    this.send(this.subscription(["orders"], []));
+  }
+
+  /** A private message: handed on if it is the next one; a repeat is dropped, a gap resumes. */
+  onPrivate(message) {
+    const seq = message.seq;
+    if (typeof seq !== "number") return this.emit(message.type, message);
+    if (this.privateSeq !== null && seq <= this.privateSeq) return; // seen already (a replay's seam)
+    if (this.privateSeq !== null && seq !== this.privateSeq + 1) {
+      if (!this.resuming) {
+        this.resuming = true;
+        this.resumePrivate();
+      }
+      return;
+    }
+    this.privateSeq = seq;
+    this.emit(message.type, message);
+  }
+
+  onSubscribed(message) {
+    if (message.channels?.includes("orders") && typeof message.seq === "number") {
+      this.resuming = false;
+      if (this.privateSeq === null) this.privateSeq = message.seq;
+    }
+  }
+
+  onError(message) {
+    if (RESUME_REFUSED.has(message.code)) {
+      // The stream cannot continue from our seq: start it afresh; the page reloads by REST.
+      this.privateSeq = null;
+      this.resuming = false;
+      if (this.wanted.has("orders")) this.send(this.subscription(["orders"], []));
+      this.emit("private_reset", message);
+      return true;
+    }
+    return false;
   }
 
   unsubscribe(channels, symbols = []) {
@@ -118,7 +173,11 @@ export class Stream {
       } catch {
         return;
       }
-      if (message && typeof message.type === "string") this.emit(message.type, message);
+      if (!message || typeof message.type !== "string") return;
+      if (PRIVATE_TYPES.has(message.type)) return this.onPrivate(message);
+      if (message.type === "subscribed") this.onSubscribed(message);
+      if (message.type === "error" && this.onError(message)) return;
+      this.emit(message.type, message);
     };
     ws.onclose = () => {
       if (this.ws !== ws) return;
@@ -137,8 +196,9 @@ export class Stream {
       if (!bySymbols.has(key)) bySymbols.set(key, []);
       bySymbols.get(key).push(channel);
     }
+    this.resuming = false;
     for (const [key, channels] of bySymbols) {
-      this.send({ action: "subscribe", channels, symbols: key ? key.split(",") : [] });
+      this.send(this.subscription(channels, key ? key.split(",") : []));
     }
   }
 

@@ -1,5 +1,7 @@
 // The trade screen: wires the REST loads and the WebSocket stream into the panels.
-// Every update arrives without a reload; after a reconnect everything is fetched again.
+// Every update arrives without a reload and nothing is polled: orders, fills, the account and the
+// positions come as private pushes, which after a reconnect resume from the last seq (stream.js);
+// only what the private stream cannot give back (resume_too_old) is fetched again.
 
 import { ApiError, get, list } from "./api.js";
 import { Blotter } from "./blotter.js";
@@ -11,7 +13,7 @@ import { Store } from "./store.js";
 import { Stream } from "./stream.js";
 import { Tape } from "./tape.js";
 import { Ticket } from "./ticket.js";
-import { $, $$, bindConnection, config, debounce, frameThrottle, isTyping, loginLink, notice, noticeFor } from "./ui.js";
+import { $, $$, bindConnection, config, frameThrottle, isTyping, loginLink, notice, noticeFor } from "./ui.js";
 
 const cfg = config();
 const symbol = cfg.symbol;
@@ -41,11 +43,10 @@ store.on("orders", drawLadder);
 
 const tape = new Tape({ table: $("#tape"), message: $("#tape-msg") });
 const chart = new CandleChart($("#chart"), $("#chart-msg"), { symbol, tickSize: instrument.tick_size, pricePlaces });
-const refreshSoon = debounce(() => loadAccount(), 250);
 const ticket = new Ticket({
   form: $("#ticket"), store, instrument, onSessionEnded: endSession,
   onPlaced: (order, refusal) => {
-    if (order) return refreshSoon();
+    if (order) return; // its updates, the reservation in the account included, come as pushes
     loadOrders(); // the refused order is kept as rejected: it shows in the history
     if (refusal === "instrument_halted" || refusal === "price_out_of_band") loadInstruments();
   },
@@ -94,12 +95,17 @@ function heldSymbols() {
   return [...new Set([symbol, ...store.positions.keys()])];
 }
 
-const loadAccount = () => guarded("account", "Balances could not be loaded", async () => {
-  const [account, positions] = await Promise.all([get("account/"), list("positions/")]);
-  store.setAccount(account);
-  store.setPositions(positions);
+function quoteHeldSymbols() {
   const missing = heldSymbols().filter((s) => !stream.wanted.get("quotes")?.has(s));
   if (missing.length) stream.subscribe(["quotes"], missing);
+}
+
+const loadAccount = () => guarded("account", "Balances could not be loaded", async () => {
+  const pushes = store.pushCount(); // a push that arrives during the load is newer than it
+  const [account, positions] = await Promise.all([get("account/"), list("positions/")]);
+  store.setAccount(account, pushes);
+  store.setPositions(positions, pushes);
+  quoteHeldSymbols();
 });
 
 const loadOrders = () => guarded("orders", "Orders could not be loaded", async () => {
@@ -153,12 +159,23 @@ stream.on("book_delta", (message) => {
 stream.on("quote", (quote) => store.setQuote(quote));
 stream.on("trade", (trade) => trade.symbol === symbol && tape.add(trade));
 stream.on("candle", (candle) => chart.update(candle));
-stream.on("order_update", ({ event, order, fill }) => {
+stream.on("order_update", ({ order, fill }) => {
   store.upsertOrder(order);
   if (fill) {
     store.addFills([{ ...fill, order_id: order.id, symbol: order.symbol, side: order.side, ts: fill.ts || order.updated_at }]);
   }
-  if (fill || ["canceled", "rejected", "expired", "replaced", "new"].includes(event)) refreshSoon();
+});
+stream.on("account", (account) => store.pushAccount(account));
+stream.on("position", (position) => {
+  store.pushPosition(position);
+  quoteHeldSymbols();
+});
+// The private stream could not resume from our seq: it starts afresh, and the state is fetched once.
+stream.on("private_reset", () => Promise.all([loadAccount(), loadOrders()]));
+stream.on("instrument", (row) => {
+  const { type, ...fields } = row;
+  if (store.instruments.has(fields.symbol)) Object.assign(store.instruments.get(fields.symbol), fields);
+  if (fields.symbol === symbol) drawHeader();
 });
 stream.on("error", (message) => {
   if (/auth|login|permission|forbidden/i.test(`${message.code} ${message.message}`)) endSession();
@@ -170,7 +187,13 @@ stream.on("close", () => {
 });
 stream.on("open", ({ reconnected }) => {
   if (ladder.state !== "live") ladder.setState("waiting");
-  if (reconnected) loadAll(); // resync what was missed while away
+  if (!reconnected) return;
+  // The book comes again as a snapshot and the private stream resumes from its seq; the tape, the
+  // quotes, the candles and the instruments' status missed while away are fetched once.
+  loadMarket();
+  chart.load();
+  loadInstruments(); // a halt or resume while away was pushed to no one here
+  if (stream.privateSeq === null) Promise.all([loadAccount(), loadOrders()]);
 });
 
 stream.subscribe(["book", "trades", "quotes", "candles"], [symbol]);
@@ -179,12 +202,6 @@ stream.start();
 ladder.render();
 drawHeader();
 loadAll();
-setInterval(() => {
-  if (stream.state === "live" && !document.hidden) {
-    loadAccount();
-    loadInstruments();
-  }
-}, 30000);
 
 // --- Controls and keys --------------------------------------------------------
 $("#symbol-switch").addEventListener("change", (e) => {

@@ -10,7 +10,7 @@ from realtime.messages import (
     BookSnapshot,
     MalformedMessage,
     MarketData,
-    OrderUpdates,
+    PrivateMessages,
     ReferenceQuote,
     decode,
 )
@@ -25,7 +25,7 @@ TRADE = {"trade_id": 9, "price": "1.00", "qty": "5", "aggressor_side": "sell", "
     MarketData(symbol="AAPL", ts="t", snapshot=BookSnapshot(seq=4, bids=[["1.00", "5"]], asks=[])),
     MarketData(symbol="AAPL", ts="t", candles=[{"interval": "1m", "t": "t", "o": "1", "h": "1", "l": "1", "c": "1",
                                                 "v": "5"}]),
-    OrderUpdates(account_id=12, updates=[{"event": "new", "order": {"id": 1}}]),
+    PrivateMessages(account_id=12, messages=[(4, '{"type":"order_update","seq":4}'), (5, '{"type":"account"}')]),
     ReferenceQuote(symbol="AAPL", price="190.51", ts="t", source="simulated"),
 ])
 def test_a_message_decodes_to_itself(message):
@@ -49,7 +49,10 @@ def test_no_stored_snapshot_is_an_empty_book():
     b"", b"garbage", b"[]", b"\xff", b'{"type": "md.update"}', b'{"type": "nope", "symbol": "A"}',
     b'{"type": "md.update", "symbol": "A", "book": {"changes": []}}',
     b'{"type": "md.update", "symbol": "A", "book": {"seq": "x", "changes": []}}',
-    b'{"type": "orders.updates", "account_id": "x", "updates": []}', b'{"type": "orders.updates", "updates": []}',
+    b'{"type": "orders.private", "account_id": "x", "messages": []}', b'{"type": "orders.private", "messages": []}',
+    b'{"type": "orders.private", "account_id": 1, "messages": [[1]]}',
+    b'{"type": "orders.private", "account_id": 1, "messages": [["x", "{}"]]}',
+    b'{"type": "orders.private", "account_id": 1, "messages": [[1, {"type": "account"}]]}',
     b'{"type": "md.reference", "symbol": "A"}',
 ])
 def test_garbage_is_refused(raw):

@@ -227,7 +227,7 @@ async def test_order_updates_reach_every_socket_of_the_owner_and_no_one_else(ins
     update = {"event": "new", "order": {"id": 1, "status": "new"}}
     await fake.order_updates(alice_account, [update, {**update, "event": "canceled"}])
     for ws in (alice1, alice2):
-        assert await receive(ws) == {"type": "order_update", **update}
+        assert await receive(ws) == {"type": "order_update", "seq": 1, **update}
         assert (await receive(ws))["event"] == "canceled"
     assert await bob.receive_nothing(0.3)
     assert await anonymous.receive_nothing(0.1)

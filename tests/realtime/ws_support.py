@@ -8,7 +8,7 @@ from channels.testing import WebsocketCommunicator
 
 from common.redis import new_async_redis
 from realtime.channels import account_channel, book_key, quote_key, symbol_channel
-from realtime.messages import BookDelta, BookSnapshot, MarketData, OrderUpdates
+from realtime.messages import BookDelta, BookSnapshot, MarketData, PrivateMessages
 from tradeapp.asgi import application
 
 ORIGIN = (b"origin", b"http://localhost")
@@ -46,6 +46,7 @@ class FakeEngine:
 
     def __init__(self):
         self.redis = new_async_redis()
+        self.seqs: dict[int, int] = {}  # account -> last private seq published
 
     async def snapshot(self, symbol: str, seq: int, bids, asks) -> None:
         await self.redis.set(book_key(symbol), BookSnapshot(seq=seq, bids=bids, asks=asks).encode())
@@ -79,8 +80,11 @@ class FakeEngine:
         await self.snapshot(symbol, seq, [list(x) for x in bids], [list(x) for x in asks])
 
     async def order_updates(self, account_id: int, updates) -> None:
-        await self.redis.publish(account_channel(account_id),
-                                 OrderUpdates(account_id=account_id, updates=updates).encode())
+        """`order_update` messages with the account's next seqs (an account no engine settled is at 0)."""
+        first = self.seqs.get(account_id, 0) + 1
+        self.seqs[account_id] = first + len(updates) - 1
+        texts = [(seq, json.dumps({"type": "order_update", "seq": seq, **u})) for seq, u in enumerate(updates, first)]
+        await self.redis.publish(account_channel(account_id), PrivateMessages(account_id=account_id, messages=texts).encode())
 
     async def clear(self, *symbols: str) -> None:
         for symbol in symbols:

@@ -265,6 +265,8 @@ ENGINE_MAX_LAG_MS = float(os.environ.get("ENGINE_MAX_LAG_MS", "1000"))
 ADMISSION_CHECK_SECONDS = 0.1  # how often a web process reads each shard's lag
 # A market buy reserves cash at the reference price plus this fraction, and never trades above it.
 MARKET_ORDER_COLLAR = os.environ.get("MARKET_ORDER_COLLAR", "0.05")
+# Private stream messages (seq, resume, orders/updates/) are kept this many days (orders/private/).
+PRIVATE_EVENTS_RETENTION_DAYS = float(os.environ.get("PRIVATE_EVENTS_RETENTION_DAYS", "7"))
 # DAY orders expire at this UTC time (HH:MM) each day.
 SESSION_CLOSE_UTC = os.environ.get("SESSION_CLOSE_UTC", "21:00")
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "6000/min")

@@ -16,7 +16,7 @@ from orders.services import order_cancel, order_place, order_replace
 from orders.worker.core import EngineCore
 from orders.worker.lease import LeaseLost, shard_fence_set
 from realtime.channels import account_channel, book_key, quote_key, symbol_channel
-from realtime.messages import MarketData, OrderUpdates, decode
+from realtime.messages import MarketData, PrivateMessages, decode
 from realtime.publish.engine import EnginePublisher
 from tests.factories import make_instrument, make_trader
 
@@ -181,11 +181,26 @@ def test_the_publisher_writes_the_book_quote_and_messages_of_a_committed_batch(m
     trade_id = Trade.objects.get().pk
     assert [(t["trade_id"], t["price"], t["qty"], t["aggressor_side"]) for t in market_data[1].trades] == [
         (trade_id, "100.50", "4", "buy")]
-    updates = [(m.account_id, [u["event"] for u in m.updates]) for m in messages if isinstance(m, OrderUpdates)]
-    assert updates == [(seller.pk, ["new"]), (buyer.pk, ["new", "fill"]), (seller.pk, ["partial_fill"])]
-    fills = [u for m in messages if isinstance(m, OrderUpdates) for u in m.updates if "fill" in u]
+    private = [(m.account_id, [(seq, json.loads(text)) for seq, text in m.messages]) for m in messages
+               if isinstance(m, PrivateMessages)]
+    kinds = [(account, [(seq, b["type"], b.get("event")) for seq, b in items]) for account, items in private]
+    # Each account's seq grows by one across batches: its order updates, the positions they moved, its account.
+    assert kinds == [
+        (seller.pk, [(1, "order_update", "new"), (2, "position", None), (3, "account", None)]),
+        (buyer.pk, [(1, "order_update", "new"), (2, "order_update", "fill"), (3, "position", None),
+                    (4, "account", None)]),
+        (seller.pk, [(4, "order_update", "partial_fill"), (5, "position", None), (6, "account", None)])]
+    assert all(body["seq"] == seq for _, items in private for seq, body in items)
+    fills = [b for _, items in private for _, b in items if "fill" in b]
     assert sorted((f["fill"]["liquidity"], f["fill"]["fee"], f["order"]["filled_qty"]) for f in fills) == [
         ("maker", "0.04", "4"), ("taker", "0.12", "4")]
+    # 404.00 paid and 0.12 of fee: the buyer's account and position as REST shows them.
+    buyer_account = private[1][1][3][1]
+    assert {k: buyer_account[k] for k in ("cash", "reserved_cash", "buying_power")} == {
+        "cash": str(D(buyer.cash) - D("402.12")), "reserved_cash": "0.00", "buying_power": str(D(buyer.cash) - D("402.12"))}
+    assert private[1][1][2][1] == {"type": "position", "seq": 3, "symbol": "AAPL", "qty": "4", "reserved_qty": "0",
+                                   "avg_price": "100.50", "market_price": "100.50", "market_value": "402.00",
+                                   "unrealized_pl": "0.00", "realized_pl": "0.00"}
 
 
 def test_a_grid_changed_while_halted_is_the_engines_at_its_next_batch(market):
