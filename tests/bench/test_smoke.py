@@ -60,3 +60,9 @@ def test_order_benchmark_accepts_orders_in_every_phase():
 def test_settle_profile_benchmark_prints_where_the_time_goes():
     out = run_bench("settle.py", timeout=180)
     assert "settle (handle_batch)" in out and "publish (publish_batch)" in out, out
+
+
+@pytest.mark.slow
+def test_websocket_order_entry_benchmark_prints_its_ratio_and_latency():
+    out = run_bench("ws_orders.py", timeout=300)
+    assert "ratio ws/single" in out and "ack latency at 50/s offered" in out, out
