@@ -257,3 +257,20 @@ async def test_the_database_thread_keeps_its_connection(traders):
     assert (await ask(ws, {"action": "cancel_all", "id": 3}))["status"] == 202
     assert await entry_threads().run(lambda: id(connection.connection)) == first
     await ws.disconnect()
+
+
+async def test_a_client_order_id_reused_with_another_body_is_409_on_the_socket(traders):
+    _, token = traders["alice"]
+    ws = await trading_socket(token)
+    first = await ask(ws, {"action": "place", "id": 1, "order": {**BUY, "client_order_id": "k"}})
+    for message in ({"action": "place", "id": 2, "order": {**BUY, "qty": "11", "client_order_id": "k"}},):
+        await ws.send_json_to(message)
+    # A lone request and one inside a run of places (a batch) answer alike.
+    for i in range(3, 6):
+        await ws.send_json_to({"action": "place", "id": i, "order": {**BUY, "qty": str(i), "client_order_id": "k"}})
+    answers = [await receive(ws, timeout=10) for _ in range(4)]
+    for answer in answers:
+        assert (answer["type"], answer["status"], answer["code"], answer["order_id"]) == (
+            "error", 409, "duplicate_client_order_id", first["order"]["id"])
+    assert await database_sync_to_async(Order.objects.count)() == 1
+    await ws.disconnect()
