@@ -8,8 +8,10 @@ class ServiceError(Exception):
 
     kind: "invalid" (the request is malformed: REST 400 {field: [message]}), "refused" (valid,
     but a rule refuses it: 422 {code, detail}), "not_found" (no such thing of the caller's: 404),
-    "forbidden" (the caller's credentials do not allow it: 403 {code, detail}) or "throttled" (too
-    many attempts: 429 {code, detail} with Retry-After of `retry_after` seconds).
+    "forbidden" (the caller's credentials do not allow it: 403 {code, detail}), "throttled" (too
+    many attempts: 429 {code, detail} with Retry-After of `retry_after` seconds) or "conflict" (it
+    contradicts what is stored, such as a client_order_id reused for another order: 409 {code,
+    detail, order_id}, `order_id` set on the error when there is one).
     """
 
     def __init__(self, code: str, detail: str, *, kind: str = "refused", field: str | None = None,

@@ -130,3 +130,9 @@ def trade_list(*, account: Account, symbol: str | None = None, order_id: int | N
 def public_trade_list(*, symbol: str, limit: int = 50) -> QuerySet[Trade]:
     """The public tape of a symbol, newest first (no account: what every client may see)."""
     return Trade.objects.filter(instrument__symbol=symbol).order_by("-id")[:limit]
+
+
+def order_list_by_ids(*, account: Account, order_ids: list[int]) -> list[Order]:
+    """These orders of the account, in the order of `order_ids` (others' and unknown ids left out)."""
+    found = {o.pk: o for o in Order.objects.select_related("instrument").filter(account=account, pk__in=order_ids)}
+    return [found[pk] for pk in order_ids if pk in found]

@@ -10,6 +10,7 @@ from common.errors import ServiceError
 from common.jsontext import dumps
 from orders.services import account_for_user
 from realtime.auth import RAW_SEND, client_address, socket_credentials
+from realtime.entry import ENTRY_ACTIONS, OrderEntry
 from realtime.hub import get_hub
 from realtime.protocol import (
     FLOOD_REFUSALS,
@@ -39,6 +40,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         # Frames after the accept need nothing of the session middleware: write them unwrapped.
         self.out = await self.hub.connect(self.scope.get(RAW_SEND, self.base_send))
         self.limiter = RateLimiter()
+        self.entry = OrderEntry(self.out)  # place, cancel, replace, cancel_all: their own queue and limit
         user = self.scope.get("user")
         self.user = user if user is not None and user.is_authenticated else None
         self.can_trade = self.user is not None  # a session or token may trade; an API key per its scope
@@ -50,10 +52,18 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         out = getattr(self, "out", None)
         if out is not None:
+            await self.entry.close()
             await self.hub.disconnect(out)
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.out.close_code is not None:
+            return
+        try:
+            message = parse_frame(text_data)
+        except ProtocolError as error:
+            message, bad = None, error
+        if message is not None and message["action"] in ENTRY_ACTIONS:
+            self.entry.submit(message, user=self.user, can_trade=self.can_trade)
             return
         if not self.limiter.allow():
             if self.limiter.refused == 1:
@@ -62,7 +72,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 self.out.close(CloseCode.FLOOD)
             return
         try:
-            message = parse_frame(text_data)
+            if message is None:
+                raise bad
             handler = self.actions.get(message["action"])
             if handler is None:
                 raise ProtocolError("unknown_action", f"Unknown action {message['action'][:40]!r}.")

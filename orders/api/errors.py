@@ -2,8 +2,8 @@
 
 ServiceError kinds: "invalid" -> 400 {field: [message]}, "refused" -> 422 {code, detail},
 "not_found" -> 404 {detail}, "forbidden" -> 403 {code, detail}, "throttled" -> 429 {code, detail}
-with Retry-After. Redis or the database away: 503 {code: redis_unavailable|database_unavailable,
-detail} with Retry-After (common.outages), never a 500.
+with Retry-After, "conflict" -> 409 {code, detail, order_id?}. Redis or the database away: 503
+{code: redis_unavailable|database_unavailable, detail} with Retry-After (common.outages), never a 500.
 """
 
 from rest_framework import status
@@ -22,6 +22,7 @@ SERVICE_STATUS = {
     "not_found": status.HTTP_404_NOT_FOUND,
     "forbidden": status.HTTP_403_FORBIDDEN,
     "throttled": status.HTTP_429_TOO_MANY_REQUESTS,
+    "conflict": status.HTTP_409_CONFLICT,
 }
 
 
@@ -32,7 +33,10 @@ def service_error_answer(exc: ServiceError) -> tuple[int, dict]:
         return code, {exc.field or "non_field_errors": [exc.detail]}
     if code == status.HTTP_404_NOT_FOUND:
         return code, {"detail": exc.detail}
-    return code, {"code": exc.code, "detail": exc.detail}
+    body = {"code": exc.code, "detail": exc.detail}
+    if getattr(exc, "order_id", None) is not None:
+        body["order_id"] = exc.order_id
+    return code, body
 
 
 def api_exception_handler(exc, context):

@@ -171,7 +171,8 @@ class BatchResultSerializer(serializers.Serializer):
     # Documentation only (the view builds the dicts); not read-only, so that the schema
     # shows `order` and `errors` as optional.
     status = serializers.ChoiceField(choices=[(200, "already placed with this client_order_id"), (201, "placed"),
-                                              (400, "invalid"), (422, "refused")])
+                                              (400, "invalid"), (409, "client_order_id used by another order"),
+                                              (422, "refused")])
     order = OrderSerializer(required=False, help_text="201, 200, and 422 (the stored rejected order).")
     errors = serializers.DictField(required=False, help_text="400: {field: [message]}; 422: {code, detail}.")
 

@@ -56,6 +56,27 @@ def _store_accepted(order: Order) -> None:
         order_insert(order)
 
 
+def _same_order(order: Order, *, symbol: str, side: str, type: str, qty: Decimal, time_in_force: str = "gtc",
+                limit_price: Decimal | None = None, stop_price: Decimal | None = None, post_only: bool = False,
+                **_) -> bool:
+    """Whether a request asks for exactly this order (decimals compared by value: "10" is "10.0")."""
+    return (order.instrument.symbol, order.side, order.type, order.time_in_force, order.qty, order.limit_price,
+            order.stop_price, bool(order.post_only)) == (symbol, side, type, time_in_force, qty, limit_price,
+                                                        stop_price, bool(post_only))
+
+
+def _replayed(order: Order, body: dict) -> Order:
+    """The order stored with the request's client_order_id: the same request again is answered with
+    it; a different request reusing the id is a conflict (409)."""
+    if not _same_order(order, **body):
+        error = ServiceError("duplicate_client_order_id",
+                             f"client_order_id {order.client_order_id!r} is already used by order {order.pk}, "
+                             "which differs from this request.", kind="conflict")
+        error.order_id = order.pk
+        raise error
+    return order
+
+
 def _instrument_for(symbol: str) -> Instrument:
     instrument = instruments_get_cached(symbols=[symbol]).get(symbol)
     if instrument is None:
@@ -73,10 +94,12 @@ def order_place(*, account: Account, symbol: str, side: str, type: str, qty: Dec
     instrument = _instrument_for(symbol)
     validate_order_shape(instrument=instrument, type=type, time_in_force=time_in_force, qty=qty,
                     limit_price=limit_price, stop_price=stop_price, post_only=post_only)
+    body = {"symbol": symbol, "side": side, "type": type, "qty": qty, "time_in_force": time_in_force,
+            "limit_price": limit_price, "stop_price": stop_price, "post_only": post_only}
     if client_order_id:
-        existing = Order.objects.filter(account=account, client_order_id=client_order_id).first()
+        existing = Order.objects.select_related("instrument").filter(account=account, client_order_id=client_order_id).first()
         if existing:
-            return existing, False
+            return _replayed(existing, body), False
     order = Order(account=account, instrument=instrument, client_order_id=client_order_id or None, side=side, type=type,
                   time_in_force=time_in_force, qty=qty, limit_price=limit_price, stop_price=stop_price,
                   post_only=post_only, status=Order.Status.ACCEPTED)
@@ -89,17 +112,17 @@ def order_place(*, account: Account, symbol: str, side: str, type: str, qty: Dec
         ORDERS_ACCEPTED.labels(instrument.symbol).inc()
         log.info("order accepted", order_id=order.pk, account_id=order.account_id, symbol=instrument.symbol)
     except ServiceError as refusal:
-        return _store_rejected(order, refusal)
+        return _store_rejected(order, refusal, body)
     except IntegrityError:
         # A concurrent request with the same client_order_id won the insert.
-        existing = Order.objects.filter(account=account, client_order_id=client_order_id).first()
+        existing = Order.objects.select_related("instrument").filter(account=account, client_order_id=client_order_id).first()
         if existing is None:
             raise
-        return existing, False
+        return _replayed(existing, body), False
     return order, True
 
 
-def _store_rejected(order: Order, refusal: ServiceError) -> tuple[Order, bool]:
+def _store_rejected(order: Order, refusal: ServiceError, body: dict) -> tuple[Order, bool]:
     order.pk = None
     order.status = Order.Status.REJECTED
     order.reject_reason = refusal.code
@@ -107,8 +130,8 @@ def _store_rejected(order: Order, refusal: ServiceError) -> tuple[Order, bool]:
     try:
         order.save()
     except IntegrityError:
-        existing = Order.objects.get(account=order.account, client_order_id=order.client_order_id)
-        return existing, False
+        existing = Order.objects.select_related("instrument").get(account=order.account, client_order_id=order.client_order_id)
+        return _replayed(existing, body), False
     refusal.order = order
     ORDERS_REFUSED.labels(refusal.code).inc()
     log.info("order refused", order_id=order.pk, account_id=order.account_id, code=refusal.code)
@@ -148,7 +171,10 @@ def order_place_many(*, account: Account, orders: list[dict]) -> list[tuple[Orde
             continue
         client_order_id = body.get("client_order_id") or None
         if client_order_id in existing:
-            results[index] = (existing[client_order_id], False, None)
+            try:
+                results[index] = (_replayed(existing[client_order_id], body), False, None)
+            except ServiceError as conflict:
+                results[index] = (None, False, conflict)
             continue
         if client_order_id in first_with:
             repeats.append((index, first_with[client_order_id]))
@@ -170,7 +196,13 @@ def order_place_many(*, account: Account, orders: list[dict]) -> list[tuple[Orde
             return [_place_one(account, body) for body in orders]
     for index, first in repeats:
         order, _, error = results[first]
-        results[index] = (order, False, None) if order is not None else (None, False, error)
+        if order is None:
+            results[index] = (None, False, error)
+            continue
+        try:
+            results[index] = (_replayed(order, orders[index]), False, None)
+        except ServiceError as conflict:
+            results[index] = (None, False, conflict)
     return results
 
 

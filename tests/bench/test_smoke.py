@@ -77,3 +77,9 @@ def test_fault_matrix_smoke_the_venue_under_make_runs_supervisor_survives_kill_9
         assert re.search(rf"^\| {fault} +\| [0-9.]+ s +\| [0-9.]+ s +\| [1-9]\d* +\| 0 +\| 0 +\| 0 +\|", out, re.M) or \
             re.search(rf"^\| {fault} +\| - +\| [0-9.]+ s +\| [1-9]\d* +\| 0 +\| 0 +\| 0 +\|", out, re.M), out
     assert "processes left after the supervisor stopped: 0" in out, out
+
+
+@pytest.mark.slow
+def test_websocket_order_entry_benchmark_prints_its_ratio_and_latency():
+    out = run_bench("ws_orders.py", timeout=300)
+    assert "ratio ws/single" in out and "ack latency at 50/s offered" in out, out

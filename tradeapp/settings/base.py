@@ -324,6 +324,10 @@ BOTS_RELOAD_INTERVAL = float(os.environ.get("BOTS_RELOAD_INTERVAL", "5"))
 # waiting to be written before its book deltas turn into a resync and then the socket is closed.
 WS_HEARTBEAT_SECONDS = float(os.environ.get("WS_HEARTBEAT_SECONDS", "15"))
 WS_MAX_QUEUE = int(os.environ.get("WS_MAX_QUEUE", "500"))
+# Order entry on the WebSocket: the database threads of each web process that carry it out, each
+# with its connection kept open (realtime/entry/session.py). SQLite writes one at a time: one.
+WS_ENTRY_DB_THREADS = int(os.environ.get("WS_ENTRY_DB_THREADS",
+                                         "1" if DATABASES["default"]["ENGINE"].endswith("sqlite3") else "2"))
 # redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis's 5 s
 # BZPOPMIN: an idle receive then fails with TimeoutError at the instant the server may pop a
 # message (which is then lost). Give the layer's connections a read timeout above the BZPOPMIN's.

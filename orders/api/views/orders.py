@@ -17,6 +17,8 @@ from orders.services import order_cancel, order_cancel_all, order_place, order_r
 
 TAGS = ["orders"]
 REFUSAL = inline_serializer("Refusal", {"code": serializers.CharField(), "detail": serializers.CharField()})
+CONFLICT = inline_serializer("Conflict", {"code": serializers.CharField(), "detail": serializers.CharField(),
+                                          "order_id": serializers.IntegerField()})
 FIELD_ERRORS = OpenApiResponse(description="Invalid input: {field: [message]}, or {detail} for a malformed body.")
 NOT_FOUND = OpenApiResponse(description="No such order of mine: {detail}.")
 ORDER_ID = OpenApiParameter("order_id", int, OpenApiParameter.PATH, description="The order id.")
@@ -37,7 +39,8 @@ class OrderListView(GenericAPIView):
         operation_id="orders_create", request=OrderRequestSerializer, tags=TAGS, summary="Place an order",
         responses={201: OrderSerializer, 200: OpenApiResponse(OrderSerializer, "The order already placed with "
                                                                                  "this client_order_id."),
-                   400: FIELD_ERRORS, 422: OpenApiResponse(REFUSAL, "Refused by risk; stored as rejected.")})
+                   400: FIELD_ERRORS, 422: OpenApiResponse(REFUSAL, "Refused by risk; stored as rejected."),
+                   409: OpenApiResponse(CONFLICT, "The client_order_id is already used by a different order.")})
     def post(self, request):
         body, errors = parse_order(request.data)
         if errors:

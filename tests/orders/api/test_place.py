@@ -143,3 +143,33 @@ def test_a_refused_order_is_not_sent_to_the_engine(alice, django_capture_on_comm
         response = alice.place(qty="2000")
     assert response.status_code == 422
     assert callbacks == []
+
+
+def test_a_client_order_id_reused_with_another_body_is_409_and_places_nothing(alice):
+    first = alice.place(client_order_id="mine", qty="10")
+    state = Unchanged(alice)
+    for changed in ({"qty": "11"}, {"limit_price": "100.01"}, {"side": "sell"}, {"time_in_force": "day"},
+                    {"post_only": True}, {"type": "market", "limit_price": None, "time_in_force": "ioc"}):
+        again = alice.place(client_order_id="mine", **changed)
+        assert again.status_code == 409, changed
+        assert again.json() == {"code": "duplicate_client_order_id", "order_id": first.json()["id"],
+                                "detail": f"client_order_id 'mine' is already used by order {first.json()['id']}, "
+                                          "which differs from this request."}
+    # The same body, its decimals written otherwise, is the same request.
+    assert alice.place(client_order_id="mine", qty=10, limit_price="100.0").status_code == 200
+    state.check()
+    assert Order.objects.filter(client_order_id="mine").count() == 1
+
+
+def test_a_client_order_id_reused_in_a_batch_is_409_per_item(alice):
+    first = alice.place(client_order_id="b1").json()
+    base = {"symbol": "AAPL", "side": "buy", "type": "limit", "qty": "1", "limit_price": "100.00", "time_in_force": "gtc"}
+    response = alice.client.post("/api/v1/orders/batch/", {"orders": [
+        {**base, "client_order_id": "b1"}, {**base, "client_order_id": "b2"}, {**base, "qty": "2", "client_order_id": "b2"},
+        {**base, "qty": "10", "client_order_id": "b1"}]}, format="json")
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == [409, 201, 409, 200]
+    assert results[0]["errors"]["order_id"] == first["id"] and results[3]["order"]["id"] == first["id"]
+    assert results[2]["errors"] == {"code": "duplicate_client_order_id", "order_id": results[1]["order"]["id"],
+                                    "detail": f"client_order_id 'b2' is already used by order {results[1]['order']['id']}, "
+                                              "which differs from this request."}

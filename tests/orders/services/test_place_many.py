@@ -28,7 +28,7 @@ MIXED = [
     body(symbol="NOPE"),                                         # invalid: unknown symbol
     body(limit_price=D("150.00"), client_order_id="b"),          # refused: out of band, kept rejected
     body(client_order_id="a"),                                   # the first order again
-    body(client_order_id="b"),                                   # the rejected one again
+    body(limit_price=D("150.00"), client_order_id="b"),          # the rejected one again
     body(qty=D("20")),                                           # refused: buying power (2000.60 > 1999.70 left)
     body(qty=D("19")),                                           # placed: 1900.57 fits what is left
     body(side="sell", qty=D("30"), limit_price=D("101.00")),     # placed: 30 of 50 held
@@ -36,7 +36,10 @@ MIXED = [
     body(side="sell", qty=D("20"), limit_price=D("101.00")),     # placed: the rest
     body(symbol="HALT"),                                         # refused: halted
     body(type="market", limit_price=None, time_in_force="ioc"),  # refused: buying power (collar price)
-    body(client_order_id="old"),                                 # placed before the list: that order
+    body(qty=D("1"), limit_price=D("99.00"), client_order_id="old"),  # placed before the list: that order
+    body(client_order_id="old"),                                 # conflict: "old" was another order
+    body(client_order_id="a", qty=D("11")),                      # conflict: "a" is earlier in the list, qty 10
+    body(client_order_id="a", qty=D("10.0")),                    # the first order again (10.0 is 10)
 ]
 
 
@@ -84,7 +87,7 @@ def test_a_mixed_list_has_the_outcomes_of_placing_one_by_one(django_capture_on_c
 
     assert results == expected
     assert [r[0] for r in results] == [None, "invalid", "invalid", "refused", None, None, "refused", None, None,
-                                       "refused", None, "refused", "refused", None]
+                                       "refused", None, "refused", "refused", None, "conflict", "conflict", None]
     assert state(many)[:2] == state(single)[:2] == (D("1000.30") + D("1900.57") + D("99.03"), D("50"))
     assert state(many)[2] == state(single)[2]
     # One command per placed order, in list order, sent after the commit.
