@@ -130,3 +130,30 @@ def trade_list(*, account: Account, symbol: str | None = None, order_id: int | N
 def public_trade_list(*, symbol: str, limit: int = 50) -> QuerySet[Trade]:
     """The public tape of a symbol, newest first (no account: what every client may see)."""
     return Trade.objects.filter(instrument__symbol=symbol).order_by("-id")[:limit]
+
+
+def order_history(*, account: Account, status: str = "open", symbols: list[str] | None = None,
+                  side: str | None = None, after=None, until=None, ascending: bool = False,
+                  limit: int = 50) -> list[Order]:
+    """My orders created strictly after `after` and before `until`, by creation (newest first unless
+    `ascending`), at most `limit` (the Alpaca-compatible list, gateways.alpaca)."""
+    orders = Order.objects.filter(account=account).select_related("instrument")
+    statuses = ORDER_STATUS_FILTERS[status]
+    if statuses is not None:
+        orders = orders.filter(status__in=statuses)
+    if symbols:
+        orders = orders.filter(instrument__symbol__in=symbols)
+    if side:
+        orders = orders.filter(side=side)
+    if after is not None:
+        orders = orders.filter(created_at__gt=after)
+    if until is not None:
+        orders = orders.filter(created_at__lt=until)
+    return list(orders.order_by("id" if ascending else "-id")[:limit])
+
+
+def position_qtys(*, account_id: int, symbols) -> dict[str, Decimal]:
+    """{symbol: qty held} of the account, 0 for symbols it holds none of."""
+    held = dict(Position.objects.filter(account_id=account_id, instrument__symbol__in=list(symbols))
+                .values_list("instrument__symbol", "qty"))
+    return {symbol: held.get(symbol, ZERO) for symbol in symbols}
