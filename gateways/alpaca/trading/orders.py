@@ -54,7 +54,7 @@ def order_request(data) -> dict:
     for (name, value), message in UNSUPPORTED_VALUES.items():
         if data.get(name) == value:
             raise invalid(message)
-    if choice(data, "order_class", ("simple",), default="simple") != "simple":
+    if data.get("order_class") not in (None, "", "simple"):
         raise invalid("only simple orders are supported")
     if boolean(data, "extended_hours"):
         raise invalid("extended hours orders are not supported")
