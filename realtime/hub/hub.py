@@ -320,9 +320,7 @@ class Hub(Listeners):
         if isinstance(message, MarketData):
             self._on_market_data(message)
         elif isinstance(message, OrderUpdates):
-            listeners = self.account_listeners.get(message.account_id)
-            if listeners:
-                self._tell(listeners, message)
+            self._tell(self.account_listeners, message.account_id, message)
             sockets = self.accounts.get(message.account_id)
             if sockets:
                 for update in message.updates:
@@ -339,9 +337,7 @@ class Hub(Listeners):
 
     def _on_market_data(self, message: MarketData) -> None:
         symbol = message.symbol
-        listeners = self.symbol_listeners.get(symbol)
-        if listeners:
-            self._tell(listeners, message)
+        self._tell(self.symbol_listeners, symbol, message)
         stream = self.symbols.get(symbol)
         if stream is None:
             return

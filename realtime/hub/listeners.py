@@ -47,8 +47,8 @@ class Listeners:
         return account_id in self.accounts or account_id in self.account_listeners
 
     @staticmethod
-    def _tell(listeners, message) -> None:
-        for listener in list(listeners):
+    def _tell(listeners_of: dict, key, message) -> None:
+        for listener in list(listeners_of.get(key, ())):
             try:
                 listener(message)
             except Exception:
