@@ -58,3 +58,15 @@ def candle_list(*, instrument: Instrument, interval: str, limit: int = 100) -> l
 def candle_watermark(*, instrument: Instrument) -> int:
     """Engine seq of the last trade already in the instrument's candles (0 if none)."""
     return Candle.objects.filter(instrument=instrument).aggregate(m=Max("last_trade_seq"))["m"] or 0
+
+
+def candle_range(*, instrument: Instrument, interval: str, start=None, end=None, limit: int = 1000,
+                 ascending: bool = True) -> list[Candle]:
+    """The instrument's candles of `interval` starting in [start, end], the first `limit` of them in
+    time order (or the last `limit`, newest first, when not `ascending`)."""
+    rows = Candle.objects.filter(instrument=instrument, interval=interval)
+    if start is not None:
+        rows = rows.filter(start__gte=start)
+    if end is not None:
+        rows = rows.filter(start__lte=end)
+    return list(rows.order_by("start" if ascending else "-start")[:limit])

@@ -136,3 +136,30 @@ def order_list_by_ids(*, account: Account, order_ids: list[int]) -> list[Order]:
     """These orders of the account, in the order of `order_ids` (others' and unknown ids left out)."""
     found = {o.pk: o for o in Order.objects.select_related("instrument").filter(account=account, pk__in=order_ids)}
     return [found[pk] for pk in order_ids if pk in found]
+
+
+def order_history(*, account: Account, status: str = "open", symbols: list[str] | None = None,
+                  side: str | None = None, after=None, until=None, ascending: bool = False,
+                  limit: int = 50) -> list[Order]:
+    """My orders created strictly after `after` and before `until`, by creation (newest first unless
+    `ascending`), at most `limit` (the Alpaca-compatible list, gateways.alpaca)."""
+    orders = Order.objects.filter(account=account).select_related("instrument")
+    statuses = ORDER_STATUS_FILTERS[status]
+    if statuses is not None:
+        orders = orders.filter(status__in=statuses)
+    if symbols:
+        orders = orders.filter(instrument__symbol__in=symbols)
+    if side:
+        orders = orders.filter(side=side)
+    if after is not None:
+        orders = orders.filter(created_at__gt=after)
+    if until is not None:
+        orders = orders.filter(created_at__lt=until)
+    return list(orders.order_by("id" if ascending else "-id")[:limit])
+
+
+def position_qtys(*, account_id: int, symbols) -> dict[str, Decimal]:
+    """{symbol: qty held} of the account, 0 for symbols it holds none of."""
+    held = dict(Position.objects.filter(account_id=account_id, instrument__symbol__in=list(symbols))
+                .values_list("instrument__symbol", "qty"))
+    return {symbol: held.get(symbol, ZERO) for symbol in symbols}

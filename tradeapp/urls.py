@@ -30,6 +30,7 @@ urlpatterns = [
     path("api/docs/", csp_update({"style-src": ["'unsafe-inline'"]})(SpectacularSwaggerSplitView.as_view(url_name="schema")),
          name="api-docs"),
     re_path(r"^api/[\s\S]*\Z", ApiNotFoundView.as_view()),  # any other /api/ path: JSON 404
+    path("v2/", include("gateways.alpaca.urls")),  # the Alpaca-compatible API (docs/alpaca.md)
 ]
 
 if settings.BENCHMARK_ENDPOINTS:

@@ -41,9 +41,11 @@ class Connection:
         self.closed = False
         self.dropped = 0  # book deltas dropped for resync (for tests and stats)
         self.writer: asyncio.Task | None = None  # the task finishing a write that had to wait
+        self.heartbeats = True  # the hub's heartbeat messages (not for the gateways' protocols)
 
     # --- producers (the hub, the consumer); never wait -------------------------
-    def push(self, text: str) -> None:
+    # Text frames are str; binary frames (the msgpack of gateways.alpaca) bytes.
+    def push(self, text: str | bytes) -> None:
         if self.close_code is not None:
             return
         if len(self.queue) >= self.max_queue:
@@ -127,10 +129,10 @@ class Connection:
             self.abort(CloseCode.SLOW_CONSUMER)
 
     # --- writing ---------------------------------------------------------------------
-    def _next(self) -> str | None:
+    def _next(self) -> str | bytes | None:
         while self.queue:
             item = self.queue.popleft()
-            if item.__class__ is str:
+            if item.__class__ is str or item.__class__ is bytes:
                 return item
             item = self._book_text(*item)
             if item is not None:
@@ -152,7 +154,8 @@ class Connection:
                     self.closed = True
                     self.writer = asyncio.get_running_loop().create_task(self._send_close(self.close_code))
                 return
-            write = self.send({"type": "websocket.send", "text": text})
+            write = self.send({"type": "websocket.send", "text": text} if text.__class__ is str
+                              else {"type": "websocket.send", "bytes": text})
             self.hub.counts["sent"] += 1
             try:
                 waiting = write.send(None)

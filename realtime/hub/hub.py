@@ -18,6 +18,7 @@ from common.times import utc_iso
 from marketdata.models import Instrument
 from realtime.channels import account_channel, book_key, hub_control_channel, quote_key, symbol_channel
 from realtime.hub.connection import Connection
+from realtime.hub.listeners import Listeners
 from realtime.hub.symbol import SymbolStream
 from realtime.hub.private import private_deliver, private_start, private_stop
 from realtime.messages import BookSnapshot, MalformedMessage, MarketData, PrivateMessages, ReferenceQuote, decode
@@ -32,10 +33,13 @@ FLUSHED = {"sent": metrics.WS_MESSAGES_SENT, "conflated": metrics.WS_MESSAGES_CO
 _frozen = False  # gc.freeze() done in this process
 
 
-class Hub:
+class Hub(Listeners):
     def __init__(self):
         self.symbols: dict[str, SymbolStream] = {}
         self.accounts: dict[int, set[Connection]] = {}
+        # realtime/hub/listeners.py: symbol -> listeners, account id -> listeners.
+        self.symbol_listeners: dict[str, set] = {}
+        self.account_listeners: dict[int, set] = {}
         self.connections: set[Connection] = set()
         self.known_symbols: set[str] = set()
         self.groups: set[str] = set()  # pub/sub channels subscribed
@@ -80,9 +84,11 @@ class Hub:
             self._pubsub = None
 
     # --- sockets -----------------------------------------------------------------
-    async def connect(self, send) -> Connection:
+    async def connect(self, send, *, heartbeats: bool = True) -> Connection:
+        """A socket's outbound side. `heartbeats=False` for protocols that have none (the gateways')."""
         await self.start()
         connection = Connection(self, send, max_queue=self.max_queue)
+        connection.heartbeats = heartbeats
         self.connections.add(connection)
         return connection
 
@@ -209,7 +215,7 @@ class Hub:
             if not sockets:
                 del self.accounts[account_id]
         try:
-            await self._leave(account_channel(account_id), lambda: account_id in self.accounts)
+            await self._leave(account_channel(account_id), lambda: self._account_wanted(account_id))
         except Exception as error:
             if not outage_logged(log, error, what="unsubscribe failed"):
                 log.warning("unsubscribe failed", exc_info=True)
@@ -331,6 +337,7 @@ class Hub:
         if isinstance(message, MarketData):
             self._on_market_data(message)
         elif isinstance(message, PrivateMessages):
+            self._tell(self.account_listeners, message.account_id, message)
             for connection in self.accounts.get(message.account_id, ()):
                 private_deliver(connection, message.account_id, message.messages)
         elif isinstance(message, ReferenceQuote):  # to `quotes` subscribers, conflated
@@ -343,6 +350,7 @@ class Hub:
 
     def _on_market_data(self, message: MarketData) -> None:
         symbol = message.symbol
+        self._tell(self.symbol_listeners, symbol, message)
         stream = self.symbols.get(symbol)
         if stream is None:
             return
@@ -383,7 +391,8 @@ class Hub:
             await asyncio.sleep(self.heartbeat_seconds)
             text = dumps({"type": "heartbeat", "ts": utc_iso()})
             for connection in self.connections:
-                connection.push_latest(("heartbeat",), text)
+                if connection.heartbeats:
+                    connection.push_latest(("heartbeat",), text)
 
 
 def _instruments_among(symbols: list[str]) -> list[str]:

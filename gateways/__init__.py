@@ -1,0 +1,1 @@
+"""Entry points for protocols others defined: the Alpaca-compatible surface (gateways.alpaca)."""
