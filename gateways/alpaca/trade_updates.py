@@ -8,14 +8,16 @@ position after that fill, from the position now held less the later fills of the
 (one engine batch)."""
 
 from decimal import Decimal
+from typing import Any
 
 from common.decimals import format_decimal, places_of
 from common.times import utc_iso
 from gateways.alpaca.ids import execution_uuid
 from gateways.alpaca.trading.formats import alpaca_order
-from realtime.messages import OrderUpdate
 
 FILL_EVENTS = ("fill", "partial_fill")
+
+OrderUpdate = dict[str, Any]  # an `order_update` private message: {event, order, fill?, seq}
 
 
 def _signed(update: OrderUpdate) -> Decimal:
