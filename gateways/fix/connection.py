@@ -309,7 +309,7 @@ class Connection:
             await self._sequence_reset(message)
         elif msg_type == "3":
             log.info("FIX counterparty rejected a message", session=state.comp_id, ref_seq=message.get(45),
-                     text=message.get(58))
+                     tag=message.get(371), text=message.get(58))
         elif msg_type == "A":
             self.reject(message, fields.Problem(fields.OTHER, None, "already logged on"))
 

@@ -80,6 +80,11 @@ class Gateway:
 
     async def stop(self) -> None:
         self._server.close()
+        for state in self.states.values():
+            if state.live:
+                state.conn.reason = "gateway shutting down"
+                state.send("5", [(58, "gateway shutting down")])
+                state.conn.close_when_flushed = True
         for task in list(self._connections):
             task.cancel()
         await asyncio.gather(*self._connections, return_exceptions=True)

@@ -265,10 +265,10 @@ def reports_of_updates(state, updates: list[dict]) -> list[list[tuple[int, objec
             cl_ord_id=current, orig_cl_ord_id=orig, cum_qty=cum, last_px=fill.get("price"), last_qty=fill.get("qty"),
             text=order.get("reject_reason") if event == "rejected" else None,
             reject_reason="99" if event == "rejected" else None)))
-        if state.kind == "order_entry" and order["status"] in reports.FINAL and event not in ("partial_fill",):
-            if cum == order["filled_qty"]:
-                state.orders.pop(order_id, None)
-                state.pending.pop(order_id, None)
+        if state.kind == "order_entry" and event in ("fill", "canceled", "expired", "rejected") \
+                and order["status"] in reports.FINAL:
+            state.orders.pop(order_id, None)
+            state.pending.pop(order_id, None)
     return out
 
 

@@ -24,8 +24,7 @@ EXEC_TYPE = {"new": "0", "partial_fill": "F", "fill": "F", "canceled": "4", "exp
 
 # OrdRejReason (103) of the venue's refusal codes (API.md); 99 (other) for the rest, with the text.
 ORD_REJ_REASON = {"symbol": "1", "instrument_halted": "2", "size_limit": "3", "insufficient_buying_power": "3",
-                  "insufficient_position": "3", "duplicate": "6", "qty": "13", "limit_price": "18",
-                  "stop_price": "18"}
+                  "insufficient_position": "3", "duplicate": "6", "qty": "13"}
 
 _counter = itertools.count(time.time_ns() // 1000)
 
@@ -74,7 +73,7 @@ def execution_report(order: dict, *, exec_type: str, exec_id: str, ord_status: s
         (31, last_px),
         (151, leaves),
         (14, cum),
-        (6, order.get("avg_fill_price") or "0"),
+        (6, (order.get("avg_fill_price") or "0") if Decimal(cum) else "0"),
         (60, utc_timestamp()),
         (58, text),
         *extra,
