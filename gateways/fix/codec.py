@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import simplefix
+import simplefix.errors
 
 BEGIN_STRING = "FIX.4.4"
 SOH = b"\x01"
@@ -63,17 +64,36 @@ class Message:
 class BadTag(ValueError):
     """A field whose tag is not a positive number (Reject with reason 0)."""
 
+    reason = 0
+    tag = None
+
+
+class EmptyValue(BadTag):
+    """A tag without a value (Reject with reason 4)."""
+
+    reason = 4
+
+    def __init__(self, tag: int):
+        super().__init__(f"Tag specified without a value: {tag}")
+        self.tag = tag
+
 
 def parse(raw: bytes) -> Message:
     """The fields of one framed message (see FrameReader). BadTag for a tag that is not a number;
     values that are not UTF-8 are kept with their bytes escaped."""
     parser = simplefix.FixParser()
     parser.append_buffer(raw)
-    parsed = parser.get_message()
+    try:
+        parsed = parser.get_message()
+    except simplefix.errors.EmptyValueError as error:
+        tag = str(error.args[0] if error.args else "")
+        raise EmptyValue(int(tag) if tag.isdigit() else 0) from None
+    except Exception as error:  # whatever else the parser finds wrong
+        raise BadTag(str(error)[:40]) from None
     pairs = []
     for tag, value in parsed.pairs if parsed is not None else ():
         if not tag.isdigit() or int(tag) <= 0:
-            raise BadTag(tag.decode("ascii", "backslashreplace")[:20])
+            raise BadTag("Invalid tag number: " + tag.decode("ascii", "backslashreplace")[:20])
         pairs.append((int(tag), value.decode("utf-8", "backslashreplace")))
     return Message(pairs, raw)
 
@@ -148,11 +168,11 @@ class FrameReader:
         raw = bytes(buffer[:stop])
         del buffer[:stop]
         if sum(raw[:end]) % 256 != checksum:
-            return Garbled("CheckSum(10) is wrong", *_seq_type(raw))
+            return Garbled("CheckSum(10) is wrong", *seq_and_type(raw))
         return raw
 
 
-def _seq_type(raw: bytes) -> tuple[int | None, str | None]:
+def seq_and_type(raw: bytes) -> tuple[int | None, str | None]:
     seq, msg_type = _SEQ.search(raw), _TYPE.search(raw)
     return (int(seq.group(1)) if seq else None), (msg_type.group(1).decode("ascii", "replace") if msg_type else None)
 

@@ -151,8 +151,8 @@ class Connection:
         except codec.BadTag as error:
             if self.state is None:
                 self.refuse("garbled Logon: a tag is not a number")
-            seq, msg_type = codec._seq_type(item)
-            self.reject(seq, fields.Problem(fields.INVALID_TAG, None, f"Invalid tag number: {error}"), msg_type)
+            seq, msg_type = codec.seq_and_type(item)
+            self.reject(seq, fields.Problem(error.reason, error.tag, str(error)), msg_type)
             if seq == self.state.next_in:
                 self.state.next_in += 1
                 self.state.inbound_advanced()
