@@ -1,1 +1,2 @@
-"""Entry points for protocols others defined: the Alpaca-compatible surface (gateways.alpaca)."""
+"""Entry points that speak protocols others defined: the Alpaca-compatible surface (gateways.alpaca)
+and FIX 4.4 (gateways.fix)."""

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "marketdata",
     "orders",
     "bots",
+    "gateways.fix",
 ]
 
 MIDDLEWARE = [
@@ -318,6 +319,16 @@ BOTS = [
      "order_qty": "20", "max_inventory": "500"},
 ]
 BOTS_RELOAD_INTERVAL = float(os.environ.get("BOTS_RELOAD_INTERVAL", "5"))
+
+# --- FIX gateway ---------------------------------------------------------------
+# `run_fix` (gateways/fix, docs/fix.md): where it listens, our CompID, the HeartBtInt range a
+# Logon may ask for, and how many messages per second one session may send before its
+# application messages are refused (BusinessMessageReject).
+FIX_HOST = os.environ.get("FIX_HOST", "127.0.0.1")
+FIX_PORT = int(os.environ.get("FIX_PORT", "9878"))
+FIX_COMP_ID = os.environ.get("FIX_COMP_ID", "VENUE")
+FIX_HEARTBEAT_RANGE = (1, 300)
+FIX_MAX_MESSAGES_PER_SECOND = int(os.environ.get("FIX_MAX_MESSAGES_PER_SECOND", "2000"))
 
 # --- Real time ----------------------------------------------------------------
 # WebSocket API (docs/realtime.md): heartbeat period, and the most messages a socket may have

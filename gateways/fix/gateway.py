@@ -1,0 +1,187 @@
+"""The gateway process: the TCP server, the sessions it holds, its one database thread and its one
+Redis pub/sub connection (accounts' order updates, symbols' market data)."""
+
+import asyncio
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
+from django.db import close_old_connections, connection
+from django.db.utils import DatabaseError
+
+from common.logging import get_logger
+from common.redis import new_async_redis
+from gateways.fix.connection import Connection
+from gateways.fix.marketdata import MarketDataFeed
+from gateways.fix.orders import OrderEntry, reports_of_updates
+from gateways.fix.selectors import fix_cl_ord_ids_open, fix_sessions_enabled
+from gateways.fix.services import fix_sessions_all_disconnected
+from gateways.fix.session import SessionState
+from realtime.channels import account_channel, hub_control_channel, symbol_channel
+from realtime.messages import MalformedMessage, MarketData, OrderUpdates, decode
+
+log = get_logger("gateways.fix")
+
+
+def _db_call(fn, kwargs):
+    try:
+        return fn(**kwargs)
+    except DatabaseError:
+        connection.close()  # the next call starts on a fresh connection
+        raise
+
+
+class Drop:
+    """Drop copy sessions take no application message."""
+
+    async def handle(self, state, batch) -> None:  # pragma: no cover - HANDLED_APPLICATION lets none through
+        pass
+
+
+class Gateway:
+    def __init__(self, *, host: str, port: int, comp_id: str):
+        self.host, self.port, self.comp_id = host, port, comp_id
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fix-db")
+        self.states: dict[int, SessionState] = {}
+        self.by_account: dict[int, set[SessionState]] = {}
+        self.marketdata = MarketDataFeed(self)
+        self.handlers = {"order_entry": OrderEntry(self), "drop_copy": Drop(), "market_data": self.marketdata}
+        self.redis = None
+        self._pubsub = None
+        self._channels: set[str] = set()
+        self._server = None
+        self._connections: set[asyncio.Task] = set()
+
+    async def db(self, fn, /, **kwargs):
+        """Run a sync function of the database on the gateway's database thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._db, partial(_db_call, fn, kwargs))
+
+    # --- life ------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.db(close_old_connections)
+        await self.db(fix_sessions_all_disconnected)
+        self.redis = new_async_redis()
+        self._pubsub = self.redis.pubsub()
+        await self._pubsub.subscribe(hub_control_channel())
+        for row in await self.db(fix_sessions_enabled):
+            await self.state_for(row)
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+        self._server = await asyncio.start_server(self._accept, self.host, self.port, limit=1 << 20)
+        log.info("FIX gateway listening", host=self.host, port=self.port, sessions=len(self.states))
+
+    async def run(self) -> None:
+        await self.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await self.stop()
+
+    async def stop(self) -> None:
+        self._server.close()
+        for state in self.states.values():
+            if state.live:
+                state.conn.reason = "gateway shutting down"
+                state.send("5", [(58, "gateway shutting down")])
+                state.conn.close_when_flushed = True
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+        for state in self.states.values():
+            try:
+                await asyncio.wait_for(state.settled(), 5)
+            except TimeoutError:
+                log.warning("FIX session not stored at exit", session=state.comp_id)
+        self._reader.cancel()
+        await self._pubsub.aclose()
+        await self.redis.aclose()
+        self._db.shutdown(wait=True)
+        log.info("FIX gateway stopped")
+
+    async def _accept(self, reader, writer) -> None:
+        task = asyncio.current_task()
+        self._connections.add(task)
+        try:
+            await Connection(self, reader, writer).run()
+        finally:
+            self._connections.discard(task)
+
+    # --- sessions ----------------------------------------------------------------------
+    async def state_for(self, row) -> SessionState:
+        """The session as the gateway holds it (created on its first Logon or at start), with its
+        account's order updates subscribed for order entry and drop copy."""
+        state = self.states.get(row.pk)
+        if state is not None and state.account_id == row.account_id and state.kind == row.kind:
+            return state
+        if state is not None:
+            self.by_account.get(state.account_id, set()).discard(state)
+        state = self.states[row.pk] = SessionState(self, row)
+        if state.kind == "order_entry":
+            state.orders = {order_id: ids[-1] for order_id, ids in (await self.db(fix_cl_ord_ids_open, session_id=row.pk)).items()}
+        if state.kind in ("order_entry", "drop_copy"):
+            self.by_account.setdefault(state.account_id, set()).add(state)
+            await self._subscribe(account_channel(state.account_id))
+        return state
+
+    async def on_logon(self, state) -> None:
+        pass
+
+    def on_disconnect(self, state) -> None:
+        self.marketdata.drop(state)
+
+    def release(self, state, key: tuple) -> None:
+        """A request is answered: its order's updates may go, with those that waited behind them."""
+        count = state.holding.get(key, 0) - 1
+        if count > 0:
+            state.holding[key] = count
+        else:
+            state.holding.pop(key, None)
+        if not state.holding:
+            deferred, state.deferred = state.deferred, []
+            for updates in deferred:
+                self._report(state, updates)
+
+    # --- what the engine publishes -------------------------------------------------------
+    async def subscribe_symbol(self, symbol: str) -> None:
+        await self._subscribe(symbol_channel(symbol))
+
+    async def _subscribe(self, channel: str) -> None:
+        if channel not in self._channels:
+            self._channels.add(channel)
+            await self._pubsub.subscribe(channel)
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("pub/sub read failed; reconnecting", exc_info=True)
+                await asyncio.sleep(0.5)
+                continue
+            if message is None or message.get("type") != "message":
+                continue
+            try:
+                decoded = decode(message["data"])
+            except MalformedMessage:
+                continue
+            try:
+                if isinstance(decoded, OrderUpdates):
+                    self.on_order_updates(decoded.account_id, decoded.updates)
+                elif isinstance(decoded, MarketData):
+                    self.marketdata.on_market_data(decoded)
+            except Exception:
+                log.exception("FIX gateway could not handle a publication")
+
+    def on_order_updates(self, account_id: int, updates: list[dict]) -> None:
+        for state in list(self.by_account.get(account_id, ())):
+            if state.holds(updates):
+                state.deferred.append(updates)
+            else:
+                self._report(state, updates)
+
+    def _report(self, state, updates: list[dict]) -> None:
+        for msg_type, fields in reports_of_updates(state, updates):
+            state.send(msg_type, fields)
