@@ -4,13 +4,19 @@ Written from the rules in docs/engine.md, not from the engine: one flat list of
 resting orders per symbol, best orders found by sorting, stops found by scanning.
 Slow and obvious on purpose. It reports events as ``(kind, fields)`` pairs without
 ``seq`` and without book level changes (those are checked through invariants).
+
+The dark pool is plain too: midpoint orders sit in the same flat list (``dark``), and after
+every command the model looks for the first pair that can trade at the lit midpoint, by
+sorting the eligible orders of each side, again and again until there is none.
 """
 
 BUY, SELL = "buy", "sell"
+INF = float("inf")
 
 
 class ModelOrder:
-    def __init__(self, oid, acct, symbol, side, otype, tif, qty, price, stop, post_only, stp):
+    def __init__(self, oid, acct, symbol, side, otype, tif, qty, price, stop, post_only, stp,
+                 min_qty=None):
         self.oid = oid
         self.acct = acct
         self.symbol = symbol
@@ -26,6 +32,8 @@ class ModelOrder:
         self.stamp = 0  # time priority in the book, or arrival among held stops
         self.held = False  # an untriggered stop
         self.resting = False
+        self.dark = otype == "midpoint"
+        self.min_qty = min_qty
 
 
 class ModelSymbol:
@@ -86,7 +94,7 @@ class ReferenceModel:
     # -- commands --------------------------------------------------------------------------
 
     def new_order(self, symbol, oid, acct, side, otype, tif, qty, price=None, stop=None,
-                  post_only=False, stp=None):
+                  post_only=False, stp=None, min_qty=None):
         self.out = []
         if symbol not in self.symbols:
             self.emit("rejected", order_id=oid, account_id=acct, reason="unknown_symbol",
@@ -96,8 +104,14 @@ class ReferenceModel:
         if oid in self.seen:
             return self.out
         reason = None
-        if qty <= 0:
+        if otype == "midpoint" and tif == "fok":
+            reason = "invalid_tif"
+        elif qty <= 0:
             reason = "invalid_qty"
+        elif otype == "midpoint" and price is not None and price <= 0:
+            reason = "invalid_price"
+        elif otype == "midpoint" and stop is not None:
+            reason = "invalid_stop_price"
         elif otype in ("limit", "stop_limit") and (price is None or price <= 0):
             reason = "invalid_price"
         elif otype in ("market", "stop") and price is not None:
@@ -106,6 +120,8 @@ class ReferenceModel:
             reason = "invalid_stop_price"
         elif otype in ("limit", "market") and stop is not None:
             reason = "invalid_stop_price"
+        elif min_qty is not None and (otype != "midpoint" or not 1 <= min_qty <= qty):
+            reason = "invalid_min_qty"
         elif post_only and (otype != "limit" or tif not in ("gtc", "day")):
             reason = "invalid_post_only"
         elif sym.halted:
@@ -119,9 +135,19 @@ class ReferenceModel:
             self.emit("rejected", order_id=oid, account_id=acct, reason=reason, request="new")
             return self.out
         o = ModelOrder(oid, acct, symbol, side, otype, tif, qty, price, stop, post_only,
-                       stp or self.default_stp)
+                       stp or self.default_stp, min_qty)
         self.emit("accepted", order_id=oid, account_id=acct)
         queue = []
+        if otype == "midpoint":
+            o.stamp = self.tick()
+            sym.orders.append(o)
+            self.dark_match(sym)
+            if o.leaves and tif == "ioc":
+                self.emit("expired", order_id=oid, account_id=acct, side=side, qty=o.leaves,
+                          reason="ioc")
+                o.leaves = 0
+                self.close(sym, o)
+            return self.out
         if otype in ("limit", "market"):
             self.execute(sym, o, queue)
         else:
@@ -132,6 +158,7 @@ class ReferenceModel:
                 o.held = True
                 o.stamp = self.tick()
         self.run_queue(sym, queue)
+        self.dark_match(sym)
         return self.out
 
     def run_queue(self, sym, queue):
@@ -254,6 +281,7 @@ class ReferenceModel:
                   leaves_qty=0, reason="user")
         o.leaves = 0
         self.close(self.symbols[symbol], o)
+        self.dark_match(self.symbols[symbol])
         return self.out
 
     def replace(self, symbol, oid, qty=None, price=None, acct=None):
@@ -291,14 +319,16 @@ class ReferenceModel:
                   qty=new_qty, old_price=o.price, price=new_price, leaves_qty=new_leaves,
                   priority_kept=keep)
         o.qty, o.leaves, o.price = new_qty, new_leaves, new_price
-        if o.held or keep:
-            if o.held and not keep:
+        if o.held or o.dark or keep:
+            if (o.held or o.dark) and not keep:
                 o.stamp = self.tick()
+            self.dark_match(sym)
             return self.out
         self.close(sym, o)
         queue = []
         self.execute(sym, o, queue)
         self.run_queue(sym, queue)
+        self.dark_match(sym)
         return self.out
 
     def cancel_all(self, acct, symbol=None):
@@ -325,6 +355,7 @@ class ReferenceModel:
                               qty=o.leaves, reason="day")
                 o.leaves = 0
                 self.close(sym, o)
+            self.dark_match(sym)
         return self.out
 
     def set_halted(self, symbol, halted):
@@ -337,17 +368,70 @@ class ReferenceModel:
         if sym.halted != halted:
             sym.halted = halted
             self.emit("status_changed", status="halted" if halted else "trading")
+            self.dark_match(sym)
         return self.out
+
+    # -- the dark pool ---------------------------------------------------------------------
+
+    def dark_match(self, sym):
+        if sym.halted:
+            return
+        bids, asks = self.resting(sym, BUY), self.resting(sym, SELL)
+        if not bids or not asks or bids[0].price >= asks[0].price:
+            return
+        mid2 = bids[0].price + asks[0].price
+        while True:
+            pair = self.dark_pair(sym, mid2)
+            if pair is None:
+                return
+            b, s = pair
+            taker, maker = (b, s) if b.stamp > s.stamp else (s, b)
+            if taker.acct == maker.acct:
+                self.self_trade(sym, maker, taker)
+                if taker.leaves == 0 and taker in sym.orders:
+                    self.close(sym, taker)
+                continue
+            fill = min(b.leaves, s.leaves)
+            b.leaves -= fill
+            s.leaves -= fill
+            sym.trades += 1
+            self.emit("midpoint_trade", trade_id=sym.trades, half_ticks=mid2, qty=fill,
+                      aggressor_side=taker.side, maker_order_id=maker.oid,
+                      maker_account_id=maker.acct, taker_order_id=taker.oid,
+                      taker_account_id=taker.acct, maker_leaves_qty=maker.leaves,
+                      taker_leaves_qty=taker.leaves)
+            for o in (maker, taker):
+                if o.leaves == 0:
+                    self.close(sym, o)
+
+    def dark_pair(self, sym, mid2):
+        """The first (buy, sell) pair, each side in price-time priority among the orders
+        whose cap allows the midpoint, whose fill reaches both minimums."""
+        buys = sorted([o for o in sym.orders if o.dark and o.side == BUY
+                       and (o.price is None or 2 * o.price >= mid2)],
+                      key=lambda o: (-(INF if o.price is None else o.price), o.stamp))
+        sells = sorted([o for o in sym.orders if o.dark and o.side == SELL
+                        and (o.price is None or 2 * o.price <= mid2)],
+                       key=lambda o: (-INF if o.price is None else o.price, o.stamp))
+        for b in buys:
+            for s in sells:
+                fill = min(b.leaves, s.leaves)
+                if all(fill >= min(o.min_qty or 1, o.leaves) for o in (b, s)):
+                    return b, s
+        return None
 
     # -- views -----------------------------------------------------------------------------
 
     def book(self, symbol):
-        """(resting orders in priority order, held stops in arrival order) as tuples."""
+        """(resting orders in priority order, held stops in arrival order, midpoint orders in
+        arrival order) as tuples."""
         sym = self.symbols[symbol]
         rest = self.resting(sym, BUY) + self.resting(sym, SELL)
         held = sorted([o for o in sym.orders if o.held], key=lambda o: o.stamp)
+        dark = sorted([o for o in sym.orders if o.dark], key=lambda o: o.stamp)
         return ([(o.oid, o.side, o.price, o.qty, o.leaves) for o in rest],
-                [(o.oid, o.side, o.stop, o.qty, o.leaves) for o in held])
+                [(o.oid, o.side, o.stop, o.qty, o.leaves) for o in held],
+                [(o.oid, o.side, o.price, o.qty, o.leaves, o.min_qty) for o in dark])
 
     def depth(self, symbol):
         sym = self.symbols[symbol]
