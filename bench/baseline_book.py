@@ -5,6 +5,10 @@ cancel only; no events, no validation, no self-trade prevention, no level totals
 Price-time priority, trades at the resting price. A cancel only zeroes the order
 (lazy deletion): matching drops dead entries when it reaches them, and a level and its
 heap entry go away together when matching empties the level.
+
+Its dark pool is as minimal: a FIFO deque of midpoint orders per side, matched only when
+one enters, against the head orders whose cap allows the midpoint of the top heap keys
+(dead entries included), no minimum quantity, never re-checked when the midpoint moves.
 """
 
 from collections import deque
@@ -31,16 +35,56 @@ class BaselineBook:
         self.bid_heap = []  # -price (max-heap)
         self.ask_heap = []  # price (min-heap)
         self.orders = {}  # order_id -> open order
+        self.dark_buys = deque()  # midpoint orders, arrival order (price: the cap or None)
+        self.dark_sells = deque()
 
     def apply(self, cmd):
-        """cmd: ("limit", id, side, price, qty) | ("market", id, side, qty) | ("cancel", id)."""
+        """cmd: ("limit", id, side, price, qty) | ("market", id, side, qty) | ("cancel", id)
+        | ("midpoint", id, side, cap, qty)."""
         kind = cmd[0]
         if kind == "limit":
             self.limit(cmd[1], cmd[2], cmd[3], cmd[4])
         elif kind == "cancel":
             self.cancel(cmd[1])
-        else:
+        elif kind == "market":
             self.market(cmd[1], cmd[2], cmd[3])
+        else:
+            self.midpoint(cmd[1], cmd[2], cmd[3], cmd[4])
+
+    def midpoint(self, order_id, side, cap, qty):
+        if self.bid_heap and self.ask_heap:
+            mid2 = self.ask_heap[0] - self.bid_heap[0]
+            if side == BUY:
+                if cap is None or 2 * cap >= mid2:
+                    qty = self._dark_take(self.dark_sells, qty, mid2, 1)
+            elif cap is None or 2 * cap <= mid2:
+                qty = self._dark_take(self.dark_buys, qty, mid2, -1)
+        if qty:
+            order = BaselineOrder(order_id, side, cap, qty)
+            (self.dark_buys if side == BUY else self.dark_sells).append(order)
+            self.orders[order_id] = order
+
+    def _dark_take(self, queue, qty, mid2, sign):
+        """Fill against the head of a dark queue while its caps allow mid2 (sign: 1 for sells)."""
+        orders = self.orders
+        while qty and queue:
+            order = queue[0]
+            have = order.qty
+            if not have:
+                queue.popleft()
+                continue
+            cap = order.price
+            if cap is not None and sign * (2 * cap - mid2) > 0:
+                break
+            if have <= qty:
+                qty -= have
+                order.qty = 0
+                queue.popleft()
+                del orders[order.order_id]
+            else:
+                order.qty = have - qty
+                qty = 0
+        return qty
 
     def limit(self, order_id, side, price, qty):
         if side == BUY:

@@ -5,6 +5,11 @@ Two workloads of 200,000 commands on one symbol, generated from a fixed seed:
 * thin: 60% limit orders priced uniformly within +-20 ticks of 10000, qty 1-100;
   25% cancels of random live orders; 15% market orders.
 * deep: the same mix, buys priced 9980-10002 and sells 9998-10020 (10,000+ rest).
+* dark: thin with 10% midpoint orders (the other kinds scaled to 90%): half uncapped, half
+  capped at a price drawn like a limit price, one in five with a minimum quantity. The
+  baseline's dark pool is as minimal as its book: a FIFO deque per side, matched at entry
+  against the head orders whose cap allows the midpoint, no minimum quantity, no re-check
+  when the midpoint moves.
 
 Three implementations: the engine as compiled by mypyc (``make build-engine``; skipped,
 and said so, when the extension modules are not built), the same engine interpreted from
@@ -78,21 +83,40 @@ ACCOUNTS = 200  # accounts placing orders: self-trade prevention is exercised no
 WORKLOADS = {
     "thin": ((9980, 10020), (9980, 10020)),  # (buy price range, sell price range), inclusive
     "deep": ((9980, 10002), (9998, 10020)),
+    "dark": ((9980, 10020), (9980, 10020)),
 }
+MIDPOINT_SHARE = {"dark": 0.10}
 
 
 def generate(name, seed=SEED, n=N_COMMANDS):
     """Workload as neutral tuples: ("limit", id, account, side, price, qty),
-    ("market", id, account, side, qty), ("cancel", id). Cancels pick a random order that
-    is live at that point, found by running the stream through a baseline book."""
+    ("market", id, account, side, qty), ("cancel", id), ("midpoint", id, account, side, cap,
+    qty, min_qty). Cancels pick a random order that is live at that point, found by running
+    the stream through a baseline book."""
     rng = random.Random(f"{seed}-{name}")
     (buy_lo, buy_hi), (sell_lo, sell_hi) = WORKLOADS[name]
+    dark = MIDPOINT_SHARE.get(name, 0.0)
     sim = BaselineBook()
     candidates = []  # ids ever rested; dead ones are dropped lazily when picked
     out = []
     next_id = 1
     while len(out) < n:
         r = rng.random()
+        if r < dark:
+            side = "buy" if rng.random() < 0.5 else "sell"
+            cap = None
+            if rng.random() < 0.5:
+                cap = rng.randint(buy_lo, buy_hi) if side == "buy" else rng.randint(sell_lo, sell_hi)
+            qty = rng.randint(1, 100)
+            min_qty = rng.randint(1, qty) if rng.random() < 0.2 else None
+            cmd = ("midpoint", next_id, rng.randint(1, ACCOUNTS), side, cap, qty, min_qty)
+            sim.midpoint(next_id, side, cap, qty)
+            if next_id in sim.orders:
+                candidates.append(next_id)
+            next_id += 1
+            out.append(cmd)
+            continue
+        r = (r - dark) / (1 - dark)  # the lit mix, scaled to the rest
         if r < 0.60:
             side = "buy" if rng.random() < 0.5 else "sell"
             price = rng.randint(buy_lo, buy_hi) if side == "buy" else rng.randint(sell_lo, sell_hi)
@@ -136,6 +160,9 @@ def engine_commands(workload):
         elif w[0] == "market":
             cmds.append(NewOrder(order_id=w[1], account_id=w[2], symbol=SYMBOL, side=SIDES[w[3]],
                                  qty=w[4], type=OrderType.MARKET))
+        elif w[0] == "midpoint":
+            cmds.append(NewOrder(order_id=w[1], account_id=w[2], symbol=SYMBOL, side=SIDES[w[3]],
+                                 price=w[4], qty=w[5], min_qty=w[6], type=OrderType.MIDPOINT))
         else:
             cmds.append(Cancel(order_id=w[1], symbol=SYMBOL))
     return cmds
@@ -148,6 +175,8 @@ def baseline_commands(workload):
             cmds.append(("limit", w[1], w[3], w[4], w[5]))
         elif w[0] == "market":
             cmds.append(("market", w[1], w[3], w[4]))
+        elif w[0] == "midpoint":
+            cmds.append(("midpoint", w[1], w[3], w[4], w[5]))
         else:
             cmds.append(w)
     return cmds
@@ -239,7 +268,8 @@ def measure(impl, name, memory):
     workload = generate(name)
     if impl in ENGINES:
         rate, eng = timed(run_engine, engine_commands(workload))
-        resting = [(o.side, o.price, o.leaves_qty) for o in eng.open_orders(SYMBOL)]
+        resting = [(o.side, o.price, o.leaves_qty) for o in eng.open_orders(SYMBOL)
+                   if o.type is OrderType.LIMIT]  # the lit book: memory per resting order
         fill = fill_engine
     else:
         rate, book = timed(run_baseline, baseline_commands(workload))

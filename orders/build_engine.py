@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINE = os.path.join("orders", "engine")
 # commands.py and codec.py stay interpreted: a compiled class enforces its annotations
 # when built, and commands must accept any field value so the engine can reject it.
-MODULES = ["amend", "book", "engine", "entry", "events", "matching", "recovery", "rejects",
+MODULES = ["amend", "book", "dark", "engine", "entry", "events", "matching", "recovery", "rejects",
            "types"]
 GROUP = "orders.engine._native"
 

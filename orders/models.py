@@ -78,6 +78,7 @@ class Order(models.Model):
         MARKET = "market"
         STOP = "stop"
         STOP_LIMIT = "stop_limit"
+        MIDPOINT = "midpoint"  # the dark pool: pegged to the lit midpoint, limit_price an optional cap
 
     class TimeInForce(models.TextChoices):
         GTC = "gtc"
@@ -114,9 +115,12 @@ class Order(models.Model):
     qty = models.DecimalField(**QTY)
     limit_price = models.DecimalField(**PRICE, null=True, blank=True)
     stop_price = models.DecimalField(**PRICE, null=True, blank=True)
+    # A midpoint order's minimum fill quantity (None: any).
+    min_qty = models.DecimalField(**QTY, null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACCEPTED)
     filled_qty = models.DecimalField(**QTY, default=ZERO)
-    filled_notional = models.DecimalField(**MONEY, default=ZERO)
+    # Sum of qty x price of the fills, exact (a midpoint fill may be half a tick: 7 x 100.025).
+    filled_notional = models.DecimalField(max_digits=28, decimal_places=8, default=ZERO)
     reject_reason = models.CharField(max_length=64, blank=True, default="")
     # Cash still held for this buy order (released as it fills or closes).
     reserved_cash = models.DecimalField(**MONEY, default=ZERO)
@@ -174,6 +178,7 @@ class Trade(models.Model):
     maker_fee = models.DecimalField(**MONEY, default=ZERO)
     taker_fee = models.DecimalField(**MONEY, default=ZERO)
     seq = models.BigIntegerField()  # the engine's per-symbol sequence of the trade event
+    dark = models.BooleanField(default=False)  # a dark pool (midpoint) trade
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -51,9 +51,10 @@ def quote_of(fmt: TickFormatter, l1, ts: str | None = None) -> Quote:
 
 
 def trade_print(fmt: TickFormatter, event, row) -> TradePrint:
-    """A trade event of the engine with its stored row (id, time)."""
-    return {"trade_id": row.pk, "price": fmt.price(event.price), "qty": fmt.qty(event.qty),
-            "aggressor_side": str(event.aggressor_side), "ts": utc_iso(row.created_at)}
+    """A trade event of the engine with its stored row (id, time; a dark trade's exact price)."""
+    price = format_decimal(row.price, fmt.price_places) if row.dark else fmt.price(event.price)
+    return {"trade_id": row.pk, "price": price, "qty": fmt.qty(event.qty),
+            "aggressor_side": str(event.aggressor_side), "ts": utc_iso(row.created_at), "dark": row.dark}
 
 
 def candle_bar(candle: Candle, instrument: Instrument) -> CandleBar:

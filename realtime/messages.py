@@ -34,6 +34,7 @@ class TradePrint(TypedDict):
     qty: str
     aggressor_side: str
     ts: str
+    dark: bool
 
 
 class CandleBar(TypedDict):

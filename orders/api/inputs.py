@@ -34,6 +34,7 @@ class OrderRequestSerializer(StrictSerializer):
     limit_price = StrictDecimalField(required=False, allow_null=True, default=None)
     stop_price = StrictDecimalField(required=False, allow_null=True, default=None)
     post_only = StrictBooleanField(required=False, default=False)
+    min_qty = StrictDecimalField(required=False, allow_null=True, default=None)
     client_order_id = StrictCharField(required=False, allow_null=True, default=None, max_length=64,
                                       validators=[client_order_id_validator])
 

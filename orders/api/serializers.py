@@ -84,6 +84,7 @@ def order_json(order, instrument=None) -> dict:
         "qty": None if order.qty is None else format_decimal(order.qty, qty_places),
         "limit_price": price(order.limit_price),
         "stop_price": price(order.stop_price),
+        "min_qty": None if order.min_qty is None else format_decimal(order.min_qty, qty_places),
         "status": text(order.status),
         "filled_qty": None if order.filled_qty is None else format_decimal(order.filled_qty, qty_places),
         "avg_fill_price": price(order.avg_fill_price),
@@ -106,6 +107,7 @@ class OrderSerializer(serializers.Serializer):
     qty = DecimalStringField("qty")
     limit_price = DecimalStringField("price", allow_null=True)
     stop_price = DecimalStringField("price", allow_null=True)
+    min_qty = DecimalStringField("qty", allow_null=True, help_text="A midpoint order's minimum fill quantity.")
     status = serializers.ChoiceField(choices=Order.Status.choices, read_only=True)
     filled_qty = DecimalStringField("qty")
     avg_fill_price = DecimalStringField("price", allow_null=True)

@@ -16,6 +16,7 @@ from .events import (
                        CancelRejected,
                        Event,
                        Expired,
+                       MidpointTrade,
                        Rejected,
                        Replaced,
                        StatusChanged,
@@ -30,7 +31,7 @@ COMPILED = not _entry.__file__.endswith(".py")
 __all__ = [
     "Accepted", "BookLevel", "COMPILED", "Cancel", "CancelAll", "CancelReason", "CancelRejected",
     "Canceled", "Command", "Event", "ExpireDay", "ExpireReason", "Expired", "GridError", "Halt",
-    "InstrumentSpec", "L1", "L2", "MatchingEngine", "NewOrder", "OpenOrder", "OrderType",
+    "InstrumentSpec", "L1", "L2", "MatchingEngine", "MidpointTrade", "NewOrder", "OpenOrder", "OrderType",
     "RejectOrder", "RejectReason", "Rejected", "Replace", "Replaced", "RestoreError", "Resume",
     "Side", "StatusChanged", "StopTriggered", "StpMode", "TimeInForce", "Trade", "TradingStatus",
 ]

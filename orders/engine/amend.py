@@ -8,6 +8,7 @@ priority only when the price is unchanged and the quantity does not grow.
 
 from typing import Final
 
+from . import dark
 from .book import clone
 from .events import BookLevel, Canceled, CancelRejected, Expired, Replaced
 from .matching import run_live, run_triggers
@@ -18,6 +19,7 @@ USER: Final = CancelReason.USER
 BUY: Final = Side.BUY
 DAY: Final = TimeInForce.DAY
 STOP: Final = OrderType.STOP
+MIDPOINT: Final = OrderType.MIDPOINT
 R: Final = RejectReason
 
 
@@ -50,9 +52,14 @@ def take_off(eng, book, order, ev, cls, reason):
     del eng.orders[oid]
     eng.closed.add(oid)
     held = oid in book.stops
+    is_dark = oid in book.dark  # a midpoint order: no level either
     if held:
         book.release_stop(order)
         order.leaves = 0
+    elif is_dark:
+        dark.remove(book, order)
+        order.leaves = 0
+        held = True
     else:
         total = book.unlink(order)
     seq = book.seq + 1
@@ -82,7 +89,7 @@ def cancel(eng, c):
             or (acc is not None and acc != order.account_id)):
         return _find(eng, c, "cancel")[2]
     ev = []
-    if book.stops and oid in book.stops:
+    if (book.stops and oid in book.stops) or oid in book.dark:
         take_off(eng, book, order, ev, Canceled, USER)
         return ev
     del eng.orders[oid]
@@ -97,6 +104,8 @@ def cancel(eng, c):
     seq += 1
     ev.append(BookLevel(sym, seq, side, price, total))
     book.seq = seq
+    if book.dark_buys and book.dark_sells:
+        dark.recheck(eng, book, ev)
     return ev
 
 
@@ -128,7 +137,14 @@ def replace(eng, c):
     book.seq += 1
     ev = [Replaced(book.symbol, book.seq, order.order_id, order.account_id, order.side,
                    old_qty, qty, old_price, price, leaves, keep)]
-    if held:
+    if order.type is MIDPOINT:
+        if not keep:
+            dark.remove(book, order)
+        order.qty, order.leaves, order.price = qty, leaves, price
+        if not keep:
+            dark.add(book, order)  # back of its priority
+        dark.match(eng, book, ev)
+    elif held:
         if not keep:
             book.release_stop(order)
         order.qty, order.leaves, order.price = qty, leaves, price
@@ -150,6 +166,8 @@ def replace(eng, c):
         run_live(eng, book, ev, moved, False)  # may trade if the new price crosses
         if book.triggered:
             run_triggers(eng, book, ev)
+        if book.dark_buys and book.dark_sells:
+            dark.recheck(eng, book, ev)
     return ev
 
 
@@ -183,6 +201,8 @@ def cancel_all(eng, c):
     for book, mine in _grouped(eng, c.symbol, lambda o: o.account_id == acc):
         for order in mine:
             take_off(eng, book, order, ev, Canceled, USER)
+        if book.dark_buys and book.dark_sells:
+            dark.recheck(eng, book, ev)
     return ev
 
 
@@ -194,4 +214,6 @@ def expire_day(eng, c):
     for book, mine in _grouped(eng, c.symbol, lambda o: o.tif is DAY):
         for order in mine:
             take_off(eng, book, order, ev, Expired, ExpireReason.DAY)
+        if book.dark_buys and book.dark_sells:
+            dark.recheck(eng, book, ev)
     return ev

@@ -58,6 +58,15 @@ class FlexOrder(Order):
     __slots__ = ("type", "stp", "post_only")
 
 
+class DarkOrder(FlexOrder):
+    """A midpoint order: never in a level; ``price`` is its cap (None: uncapped);
+    ``arrival`` its time priority; ``min_qty`` the smallest fill it accepts (None: any)."""
+
+    __slots__ = ("min_qty", "arrival")
+    min_qty: int | None
+    arrival: int
+
+
 class StopOrder(FlexOrder):
     """A stop or stop-limit order; ``arrival`` orders held stops for triggering."""
 
@@ -146,7 +155,7 @@ class Book:
 
     __slots__ = ("symbol", "seq", "trade_seq", "last", "halted", "bid_levels", "bid_keys",
                  "ask_levels", "ask_keys", "stops", "buy_stops", "sell_stops", "arrival",
-                 "triggered", "spare")
+                 "triggered", "spare", "dark", "dark_buys", "dark_sells", "dark_mid")
     symbol: str
     seq: int
     trade_seq: int
@@ -162,6 +171,10 @@ class Book:
     arrival: int
     triggered: deque[tuple[StopOrder, int]]
     spare: list[Level]
+    dark: dict[int, DarkOrder]
+    dark_buys: list[tuple[int, int, int]]
+    dark_sells: list[tuple[int, int, int]]
+    dark_mid: int
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
@@ -180,6 +193,10 @@ class Book:
         self.triggered = deque()  # (StopOrder, trigger price) waiting to enter
         self.spare = []  # emptied Level objects kept for reuse (a level is born and dies
         # at the touch all the time; a Level with its deque costs ~300 ns to build)
+        self.dark = {}  # order_id -> midpoint order, in arrival order (see dark.py)
+        self.dark_buys = []  # sorted (priority key, arrival, order_id), best first
+        self.dark_sells = []
+        self.dark_mid = 0  # the lit midpoint (bid + ask, ticks) the pool was last matched at
 
     # -- resting orders ---------------------------------------------------------------
 

@@ -77,15 +77,20 @@ class InstrumentSpec:
     def lots_to_qty(self, lots):
         return _plain(self.lot_size * lots)
 
+    def half_ticks_to_price(self, half_ticks):
+        """A midpoint price (``MidpointTrade.half_ticks``), exact: half a tick is a Decimal."""
+        return _plain(self.tick_size * half_ticks / 2)
+
     def new_order(self, *, order_id, account_id, symbol, side, qty, type=OrderType.LIMIT,
                   time_in_force=TimeInForce.GTC, price=None, stop_price=None, post_only=False,
-                  stp=None):
+                  stp=None, min_qty=None):
         """A ``NewOrder`` in ticks and lots from Decimal fields, or, when a value cannot be
         converted, a ``RejectOrder`` carrying the reason (off_tick, off_lot, invalid_*)."""
         try:
             lots = self.qty_to_lots(qty)
             ticks = None if price is None else self.price_to_ticks(price)
             stop_ticks = None if stop_price is None else self._stop_ticks(stop_price)
+            min_lots = None if min_qty is None else self.qty_to_lots(min_qty)
         except GridError as exc:
             return RejectOrder(order_id=order_id, account_id=account_id, symbol=symbol,
                                reason=exc.reason)
@@ -93,7 +98,7 @@ class InstrumentSpec:
                         side=_member(Side, side), qty=lots, type=_member(OrderType, type),
                         time_in_force=_member(TimeInForce, time_in_force), price=ticks,
                         stop_price=stop_ticks, post_only=post_only,
-                        stp=None if stp is None else _member(StpMode, stp))
+                        stp=None if stp is None else _member(StpMode, stp), min_qty=min_lots)
 
     def _stop_ticks(self, stop_price):
         try:

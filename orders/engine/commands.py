@@ -13,8 +13,9 @@ from .types import OrderType, Side, StpMode, TimeInForce
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NewOrder:
-    """Enter an order. ``price`` is the limit (limit, stop_limit); ``stop_price`` the trigger
-    (stop, stop_limit). ``stp`` None means the engine's default self-trade mode."""
+    """Enter an order. ``price`` is the limit (limit, stop_limit; an optional cap for midpoint);
+    ``stop_price`` the trigger (stop, stop_limit). ``stp`` None means the engine's default
+    self-trade mode. ``min_qty`` (midpoint only) is the smallest fill the order accepts."""
 
     order_id: int
     account_id: int
@@ -27,6 +28,7 @@ class NewOrder:
     stop_price: int | None = None
     post_only: bool = False
     stp: StpMode | None = None
+    min_qty: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,7 +96,8 @@ Command = NewOrder | Cancel | CancelAll | Replace | ExpireDay | Halt | Resume | 
 class OpenOrder:
     """An open order as the engine holds it: the output of ``open_order``/``open_orders`` and
     the input of ``restore``. ``qty`` is the total order quantity, ``leaves_qty`` what is still
-    open. ``triggered`` is True for a stop_limit order that was triggered and now rests."""
+    open. ``triggered`` is True for a stop_limit order that was triggered and now rests.
+    ``min_qty`` is a midpoint order's minimum fill quantity (None: any)."""
 
     order_id: int
     account_id: int
@@ -109,3 +112,4 @@ class OpenOrder:
     post_only: bool = False
     stp: StpMode = StpMode.CANCEL_RESTING
     triggered: bool = False
+    min_qty: int | None = None

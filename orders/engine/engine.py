@@ -13,7 +13,7 @@ nothing and uses no sequence number, so a redelivered command is harmless.
 from types import FunctionType
 from typing import Any
 
-from . import amend, entry
+from . import amend, dark, entry
 from .book import Book, Order
 from .commands import Cancel, CancelAll, ExpireDay, Halt, RejectOrder, Replace, Resume
 from .events import Event, Rejected, StatusChanged
@@ -115,9 +115,11 @@ class MatchingEngine:
 
     def open_orders(self, symbol):
         """Open orders of a symbol in priority order: bids best first, asks best first
-        (each level oldest first), then held stops in trigger order. ``restore`` takes it."""
+        (each level oldest first), then held stops in trigger order, then midpoint orders in
+        arrival order. ``restore`` takes it."""
         book = self.books[symbol]
-        return [snapshot(book, o, self.stp_mode) for o in book.resting() + list(book.stops.values())]
+        return [snapshot(book, o, self.stp_mode)
+                for o in book.resting() + list(book.stops.values()) + list(book.dark.values())]
 
     # -- trading status ------------------------------------------------------------------
 
@@ -131,7 +133,10 @@ class MatchingEngine:
         book.halted = halted
         book.seq += 1
         status = TradingStatus.HALTED if halted else TradingStatus.TRADING
-        return [StatusChanged(book.symbol, book.seq, status)]
+        ev = [StatusChanged(book.symbol, book.seq, status)]
+        if not halted and book.dark_buys and book.dark_sells:
+            dark.recheck(self, book, ev)  # the lit midpoint may have moved while halted
+        return ev
 
 
 # Interpreted, ``entry.apply`` is a plain function and binds as the method itself, which

@@ -16,6 +16,7 @@ measured on, those calls are native and cost next to nothing (docs/engine.md).
 
 from typing import TYPE_CHECKING, Any, Final
 
+from . import dark
 from .amend import cancel
 from .book import Order, make_order
 from .commands import Cancel, NewOrder
@@ -33,6 +34,7 @@ LIMIT: Final = OrderType.LIMIT
 MARKET: Final = OrderType.MARKET
 STOP: Final = OrderType.STOP
 STOP_LIMIT: Final = OrderType.STOP_LIMIT
+MIDPOINT: Final = OrderType.MIDPOINT
 GTC: Final = TimeInForce.GTC
 DAY: Final = TimeInForce.DAY
 FOK: Final = TimeInForce.FOK
@@ -77,7 +79,7 @@ def apply(eng: "MatchingEngine", c: Any) -> list[Event]:
                 or (acc is not None and acc != order.account_id)):
             return cancel(eng, c)
         book = eng.books[c.symbol]
-        if book.stops and oid in book.stops:
+        if (book.stops and oid in book.stops) or (book.dark and oid in book.dark):
             return cancel(eng, c)
         del eng.orders[oid]
         eng.closed.add(oid)
@@ -89,8 +91,11 @@ def apply(eng: "MatchingEngine", c: Any) -> list[Event]:
         sym: Any = book.symbol
         seq = book.seq + 1
         book.seq = seq + 1
-        return [Canceled(sym, seq, oid, order.account_id, side, leaves, 0, USER),
-                BookLevel(sym, seq + 1, side, price, total)]
+        ev: list[Event] = [Canceled(sym, seq, oid, order.account_id, side, leaves, 0, USER),
+                           BookLevel(sym, seq + 1, side, price, total)]
+        if book.dark_buys and book.dark_sells:
+            dark.recheck(eng, book, ev)
+        return ev
     sym = c.symbol
     oid = c.order_id
     try:
@@ -130,7 +135,8 @@ def apply(eng: "MatchingEngine", c: Any) -> list[Event]:
         return _general(eng, book, c)
     qty = c.qty
     if not (type(qty) is int and qty > 0 and type(oid) is int and c.stp is None
-            and c.stop_price is None and c.post_only is False and not book.halted):
+            and c.stop_price is None and c.post_only is False and c.min_qty is None
+            and not book.halted):
         return _general(eng, book, c)
     acc = c.account_id
     if market and not opp:  # a market order into an empty side
@@ -139,12 +145,14 @@ def apply(eng: "MatchingEngine", c: Any) -> list[Event]:
     accepted = Accepted(sym, seq, oid, acc)
     if opp and opp[-1] >= thr:
         book.seq = seq
-        ev: list[Event] = [accepted]
+        ev = [accepted]
         leaves = match(eng, book, ev, side, oid, acc, qty, thr, eng.stp_mode)
         if not leaves:
             eng.closed.add(oid)
             if book.triggered:
                 run_triggers(eng, book, ev)
+            if book.dark_buys and book.dark_sells:
+                dark.recheck(eng, book, ev)
             return ev
         seq = book.seq
         if market:  # the remainder of a market order expires
@@ -154,6 +162,8 @@ def apply(eng: "MatchingEngine", c: Any) -> list[Event]:
             eng.closed.add(oid)
             if book.triggered:
                 run_triggers(eng, book, ev)
+            if book.dark_buys and book.dark_sells:
+                dark.recheck(eng, book, ev)
             return ev
     else:
         ev = []
@@ -181,10 +191,13 @@ def apply(eng: "MatchingEngine", c: Any) -> list[Event]:
     book.seq = seq
     e = BookLevel(sym, seq, side, price, total)
     if not ev:
-        return [accepted, e]  # rested without trading: nothing can have triggered
-    ev.append(e)
-    if book.triggered:
-        run_triggers(eng, book, ev)
+        ev = [accepted, e]  # rested without trading: nothing can have triggered
+    else:
+        ev.append(e)
+        if book.triggered:
+            run_triggers(eng, book, ev)
+    if book.dark_buys and book.dark_sells:
+        dark.recheck(eng, book, ev)
     return ev
 
 
@@ -212,14 +225,18 @@ def validate(eng, book, c):
         reason = R.INVALID_SIDE
     elif otype is None:
         reason = R.INVALID_TYPE
-    elif tif is None:
+    elif tif is None or (otype is MIDPOINT and tif is FOK):
         reason = R.INVALID_TIF
     elif not _positive_int(c.qty):
         reason = R.INVALID_QTY
-    elif not (_positive_int(price) if otype in (LIMIT, STOP_LIMIT) else price is None):
+    elif not (_positive_int(price) if otype in (LIMIT, STOP_LIMIT) else
+              price is None or (otype is MIDPOINT and _positive_int(price))):
         reason = R.INVALID_PRICE
     elif not (_positive_int(stop_price) if otype in (STOP, STOP_LIMIT) else stop_price is None):
         reason = R.INVALID_STOP_PRICE
+    elif c.min_qty is not None and not (otype is MIDPOINT and _positive_int(c.min_qty)
+                                        and c.min_qty <= c.qty):
+        reason = R.INVALID_MIN_QTY
     elif post_only is not False and (post_only is not True or otype is not LIMIT
                                      or tif not in (GTC, DAY)):
         reason = R.INVALID_POST_ONLY
@@ -247,6 +264,10 @@ def _general(eng, book, c):
         order = make_order(oid, acc, sym, side, otype, tif, c.price, c.qty, c.qty, own_stp,
                            c.post_only)
         run_live(eng, book, ev, order, otype is MARKET)
+    elif otype is MIDPOINT:
+        dark.enter(eng, book, ev, dark.make_dark(oid, acc, sym, side, tif, c.price, c.qty,
+                                                 c.qty, own_stp, c.min_qty))
+        return ev
     else:
         stop = make_order(oid, acc, sym, side, otype, tif, c.price, c.qty, c.qty, own_stp,
                           False, c.stop_price)
@@ -257,6 +278,8 @@ def _general(eng, book, c):
             book.hold_stop(stop)
     if book.triggered:
         run_triggers(eng, book, ev)
+    if book.dark_buys and book.dark_sells:
+        dark.recheck(eng, book, ev)
     return ev
 
 

@@ -106,6 +106,25 @@ class Trade(Event):
         self.taker_leaves_qty = taker_leaves_qty
 
 
+@dataclass(slots=True)
+class MidpointTrade(Event):
+    """One fill in the dark pool, between two midpoint orders, at the lit midpoint.
+    ``half_ticks`` is the price in half ticks (best bid + best ask, in ticks), so a midpoint
+    half a tick off the grid stays exact. Trade ids are shared with lit trades. The order
+    that arrived later is the taker (``aggressor_side`` is its side)."""
+
+    trade_id: int
+    half_ticks: int
+    qty: int
+    aggressor_side: Side
+    maker_order_id: int
+    maker_account_id: Any
+    taker_order_id: int
+    taker_account_id: Any
+    maker_leaves_qty: int
+    taker_leaves_qty: int
+
+
 @dataclass(slots=True, init=False)
 class Canceled(Event):
     """``qty`` was canceled; ``leaves_qty > 0`` only for an STP decrement of the larger order."""
@@ -204,6 +223,7 @@ Accepted.kind = "accepted"
 Rejected.kind = "rejected"
 CancelRejected.kind = "cancel_rejected"
 Trade.kind = "trade"
+MidpointTrade.kind = "midpoint_trade"
 Canceled.kind = "canceled"
 Expired.kind = "expired"
 Replaced.kind = "replaced"

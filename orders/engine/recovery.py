@@ -8,13 +8,15 @@ raises ``RestoreError`` because it means the system of record is wrong.
 
 from typing import Final
 
-from .book import Book, StopOrder, make_order
+from . import dark
+from .book import Book, DarkOrder, StopOrder, make_order
 from .commands import OpenOrder
 from .types import OrderType, Side, StpMode, TimeInForce
 
 LIMIT: Final = OrderType.LIMIT
 STOP: Final = OrderType.STOP
 STOP_LIMIT: Final = OrderType.STOP_LIMIT
+MIDPOINT: Final = OrderType.MIDPOINT
 RESTING_TIF = (TimeInForce.GTC, TimeInForce.DAY)
 
 
@@ -30,7 +32,8 @@ def snapshot(book, order, default_stp):
         side=order.side, type=order.type, time_in_force=order.tif, qty=order.qty,
         leaves_qty=order.leaves, price=order.price,
         stop_price=order.stop_price if is_stop else None, post_only=order.post_only,
-        stp=order.stp or default_stp, triggered=is_stop and order.order_id not in book.stops)
+        stp=order.stp or default_stp, triggered=is_stop and order.order_id not in book.stops,
+        min_qty=order.min_qty if isinstance(order, DarkOrder) else None)
 
 
 def _positive(value):
@@ -60,6 +63,10 @@ def _order(symbol, rec, default_stp):
         stp = None  # stored as "the engine default": the leaner order class
     if not (_positive(rec.qty) and _positive(rec.leaves_qty) and rec.leaves_qty <= rec.qty):
         raise RestoreError(f"order {oid}: need 0 < leaves_qty <= qty")
+    if otype is MIDPOINT:
+        return _midpoint(symbol, rec, side, tif, stp), False
+    if rec.min_qty is not None:
+        raise RestoreError(f"order {oid}: only midpoint orders have a minimum quantity")
     held = otype in (STOP, STOP_LIMIT) and not rec.triggered
     rests = otype is LIMIT or (otype is STOP_LIMIT and rec.triggered)
     if not (held or rests):
@@ -79,6 +86,20 @@ def _order(symbol, rec, default_stp):
                        rec.leaves_qty, stp, bool(rec.post_only),
                        None if otype is LIMIT else rec.stop_price)
     return order, held
+
+
+def _midpoint(symbol, rec, side, tif, stp):
+    oid = rec.order_id
+    if tif not in RESTING_TIF:
+        raise RestoreError(f"order {oid}: a resting order cannot be {tif}")
+    if rec.price is not None and not _positive(rec.price):
+        raise RestoreError(f"order {oid}: invalid cap {rec.price!r}")
+    if rec.stop_price is not None or rec.post_only or rec.triggered:
+        raise RestoreError(f"order {oid}: a midpoint order has no stop and is not post-only")
+    if rec.min_qty is not None and not (_positive(rec.min_qty) and rec.min_qty <= rec.qty):
+        raise RestoreError(f"order {oid}: invalid min_qty {rec.min_qty!r}")
+    return dark.make_dark(oid, rec.account_id, symbol, side, tif, rec.price, rec.qty,
+                          rec.leaves_qty, stp, rec.min_qty)
 
 
 def build_book(symbol, open_orders, engine_orders, default_stp, *, seq=0, trade_seq=0,
@@ -102,11 +123,15 @@ def build_book(symbol, open_orders, engine_orders, default_stp, *, seq=0, trade_
         if oid in seen or (other is not None and other.symbol != symbol):
             raise RestoreError(f"duplicate order id {oid}")
         seen.add(oid)
-        if held:
+        if isinstance(order, DarkOrder):
+            dark.add(book, order)
+        elif held:
             book.hold_stop(order)
         else:
             book.insert(order)
         restored.append(order)
     if book.bid_keys and book.ask_keys and book.bid_keys[-1] >= -book.ask_keys[-1]:
         raise RestoreError(f"{symbol}: restored book is crossed")
+    # dark_mid stays 0: the pool is matched again at the first command that checks it (it
+    # finds nothing to do unless the original had a match pending, e.g. while halted)
     return book, restored

@@ -18,6 +18,7 @@ class OrderType(StrEnum):
     MARKET = "market"
     STOP = "stop"  # stop-market: becomes a market order when triggered
     STOP_LIMIT = "stop_limit"  # becomes a limit order at `price` when triggered
+    MIDPOINT = "midpoint"  # dark: pegged to the lit midpoint, `price` an optional cap
 
 
 class TimeInForce(StrEnum):
@@ -55,6 +56,7 @@ class RejectReason(StrEnum):
     INVALID_STOP_PRICE = "invalid_stop_price"
     INVALID_POST_ONLY = "invalid_post_only"
     INVALID_STP = "invalid_stp"
+    INVALID_MIN_QTY = "invalid_min_qty"
     OFF_TICK = "off_tick"
     OFF_LOT = "off_lot"
     HALTED = "halted"

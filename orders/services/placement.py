@@ -58,11 +58,11 @@ def _store_accepted(order: Order) -> None:
 
 def _same_order(order: Order, *, symbol: str, side: str, type: str, qty: Decimal, time_in_force: str = "gtc",
                 limit_price: Decimal | None = None, stop_price: Decimal | None = None, post_only: bool = False,
-                **_) -> bool:
+                min_qty: Decimal | None = None, **_) -> bool:
     """Whether a request asks for exactly this order (decimals compared by value: "10" is "10.0")."""
     return (order.instrument.symbol, order.side, order.type, order.time_in_force, order.qty, order.limit_price,
-            order.stop_price, bool(order.post_only)) == (symbol, side, type, time_in_force, qty, limit_price,
-                                                        stop_price, bool(post_only))
+            order.stop_price, bool(order.post_only), order.min_qty) == (symbol, side, type, time_in_force, qty,
+                                                                         limit_price, stop_price, bool(post_only), min_qty)
 
 
 def _replayed(order: Order, body: dict) -> Order:
@@ -86,23 +86,23 @@ def _instrument_for(symbol: str) -> Instrument:
 
 def order_place(*, account: Account, symbol: str, side: str, type: str, qty: Decimal, time_in_force: str = "gtc",
                 limit_price: Decimal | None = None, stop_price: Decimal | None = None, post_only: bool = False,
-                client_order_id: str | None = None) -> tuple[Order, bool]:
+                client_order_id: str | None = None, min_qty: Decimal | None = None) -> tuple[Order, bool]:
     """Returns (order, created). A refusal raises ServiceError with `.order` set to the stored rejected order.
 
     Only the account's id is taken from `account`: whether it is frozen is part of the reservation."""
     admission_check(symbols=[symbol])
     instrument = _instrument_for(symbol)
     validate_order_shape(instrument=instrument, type=type, time_in_force=time_in_force, qty=qty,
-                    limit_price=limit_price, stop_price=stop_price, post_only=post_only)
+                        limit_price=limit_price, stop_price=stop_price, post_only=post_only, min_qty=min_qty)
     body = {"symbol": symbol, "side": side, "type": type, "qty": qty, "time_in_force": time_in_force,
-            "limit_price": limit_price, "stop_price": stop_price, "post_only": post_only}
+            "limit_price": limit_price, "stop_price": stop_price, "post_only": post_only, "min_qty": min_qty}
     if client_order_id:
         existing = Order.objects.select_related("instrument").filter(account=account, client_order_id=client_order_id).first()
         if existing:
             return _replayed(existing, body), False
     order = Order(account=account, instrument=instrument, client_order_id=client_order_id or None, side=side, type=type,
                   time_in_force=time_in_force, qty=qty, limit_price=limit_price, stop_price=stop_price,
-                  post_only=post_only, status=Order.Status.ACCEPTED)
+                  post_only=post_only, min_qty=min_qty, status=Order.Status.ACCEPTED)
     try:
         order.reserve_price = risk_check_order(instrument=instrument, frozen=False, side=side, qty=qty,
                                                limit_price=limit_price, stop_price=stop_price)
@@ -165,7 +165,7 @@ def order_place_many(*, account: Account, orders: list[dict]) -> list[tuple[Orde
                 raise invalid("symbol", f"Unknown symbol {body['symbol']!r}.")
             validate_order_shape(instrument=instrument, type=body["type"], time_in_force=body.get("time_in_force", "gtc"),
                             qty=body["qty"], limit_price=body.get("limit_price"), stop_price=body.get("stop_price"),
-                            post_only=body.get("post_only", False))
+                            post_only=body.get("post_only", False), min_qty=body.get("min_qty"))
         except ServiceError as error:
             results[index] = (None, False, error)
             continue
@@ -185,7 +185,7 @@ def order_place_many(*, account: Account, orders: list[dict]) -> list[tuple[Orde
             account=account, instrument=instrument, client_order_id=client_order_id, side=body["side"],
             type=body["type"], time_in_force=body.get("time_in_force", "gtc"), qty=body["qty"],
             limit_price=body.get("limit_price"), stop_price=body.get("stop_price"),
-            post_only=body.get("post_only", False), status=Order.Status.ACCEPTED)))
+            post_only=body.get("post_only", False), min_qty=body.get("min_qty"), status=Order.Status.ACCEPTED)))
     if fresh:
         try:
             with transaction.atomic():

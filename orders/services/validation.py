@@ -11,6 +11,9 @@ from orders.models import Order
 
 PRICED_TYPES = {Order.Type.LIMIT, Order.Type.STOP_LIMIT}
 STOP_TYPES = {Order.Type.STOP, Order.Type.STOP_LIMIT}
+MIDPOINT = Order.Type.MIDPOINT
+# Stored prices have 8 places: a midpoint (half a tick) must fit them.
+PRICE_PLACES = 8
 
 
 def _on_grid(value: Decimal, step: Decimal) -> bool:
@@ -27,11 +30,33 @@ def validate_price(*, instrument: Instrument, field: str, price: Decimal) -> Non
         raise invalid(field, f"{field} must be a positive multiple of the tick size {plain_decimal(instrument.tick_size)}.")
 
 
+def _validate_midpoint(*, instrument: Instrument, time_in_force: str, qty: Decimal, post_only: bool,
+                       min_qty: Decimal | None) -> None:
+    if post_only:
+        raise invalid("post_only", "A midpoint order cannot be post_only: it is never displayed.")
+    if time_in_force == Order.TimeInForce.FOK:
+        raise invalid("time_in_force", "A midpoint order is gtc, day or ioc (not fok).")
+    if min_qty is not None:
+        if not _on_grid(min_qty, instrument.lot_size):
+            raise invalid("min_qty", f"min_qty must be a positive multiple of the lot size "
+                                     f"{plain_decimal(instrument.lot_size)}.")
+        if min_qty > qty:
+            raise invalid("min_qty", "min_qty cannot exceed qty.")
+    if -(instrument.tick_size / 2).normalize().as_tuple().exponent > PRICE_PLACES:
+        raise invalid("type", f"{instrument.symbol}'s tick is too fine for midpoint prices.")
+
+
 def validate_order_shape(*, instrument: Instrument, type: str, time_in_force: str, qty: Decimal,
-                         limit_price: Decimal | None, stop_price: Decimal | None, post_only: bool) -> None:
+                         limit_price: Decimal | None, stop_price: Decimal | None, post_only: bool,
+                         min_qty: Decimal | None = None) -> None:
+    if type == MIDPOINT:
+        _validate_midpoint(instrument=instrument, time_in_force=time_in_force, qty=qty, post_only=post_only,
+                           min_qty=min_qty)
+    elif min_qty is not None:
+        raise invalid("min_qty", "min_qty applies only to midpoint orders.")
     if type in PRICED_TYPES and limit_price is None:
         raise invalid("limit_price", f"A {type} order needs a limit_price.")
-    if type not in PRICED_TYPES and limit_price is not None:
+    if type not in PRICED_TYPES and type != MIDPOINT and limit_price is not None:
         raise invalid("limit_price", f"A {type} order takes no limit_price.")
     if type in STOP_TYPES and stop_price is None:
         raise invalid("stop_price", f"A {type} order needs a stop_price.")

@@ -40,13 +40,15 @@ def engine_shape(order: Order) -> tuple[str, str, Decimal | None]:
         return Order.Type.LIMIT, ("fok" if order.time_in_force == "fok" else "ioc"), order.reserve_price
     if order.side == Order.Side.BUY and order.type == Order.Type.STOP:
         return Order.Type.STOP_LIMIT, order.time_in_force, order.reserve_price
+    if order.side == Order.Side.BUY and order.type == Order.Type.MIDPOINT:
+        return order.type, order.time_in_force, order.reserve_price  # an uncapped buy: capped at its collar
     return order.type, order.time_in_force, order.limit_price
 
 
 def _order_ids(events) -> set[int]:
     ids = set()
     for e in events:
-        if isinstance(e, eng.Trade):
+        if isinstance(e, (eng.Trade, eng.MidpointTrade)):
             ids.update((e.maker_order_id, e.taker_order_id))
         elif getattr(e, "order_id", None) is not None:
             ids.add(e.order_id)
@@ -105,7 +107,7 @@ class EngineCore:
                 order_id=o.pk, account_id=o.account_id, symbol=instrument.symbol, side=o.side, type=type_,
                 time_in_force=tif, qty=spec.qty_to_lots(o.qty), leaves_qty=spec.qty_to_lots(o.qty - o.filled_qty),
                 price=_ticks(spec, price), stop_price=_ticks(spec, o.stop_price), post_only=o.post_only,
-                triggered=o.stop_triggered))
+                triggered=o.stop_triggered, min_qty=None if o.min_qty is None else spec.qty_to_lots(o.min_qty)))
         self.engine.restore(instrument.symbol, records, seq=instrument.engine_seq, trade_seq=instrument.engine_trade_id,
                             last_price=_ticks(spec, instrument.last_price),
                             halted=instrument.status == Instrument.Status.HALTED)
@@ -204,7 +206,7 @@ class EngineCore:
         sides of a trade, and the seller of an order that closes or changes (its reserved quantity)."""
         wanted, traded, changed = set(), set(), set()
         for e in events:
-            if isinstance(e, eng.Trade):
+            if isinstance(e, (eng.Trade, eng.MidpointTrade)):
                 traded.update((e.maker_order_id, e.taker_order_id))
             elif getattr(e, "order_id", None) is not None:
                 wanted.add(e.order_id)
@@ -265,4 +267,4 @@ class EngineCore:
                                     reason=eng.RejectReason.NO_LIQUIDITY)]
         return [spec.new_order(order_id=order.pk, account_id=order.account_id, symbol=symbol, side=order.side,
                                qty=order.qty, type=type_, time_in_force=tif, price=price,
-                               stop_price=order.stop_price, post_only=order.post_only)]
+                               stop_price=order.stop_price, post_only=order.post_only, min_qty=order.min_qty)]

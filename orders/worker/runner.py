@@ -34,7 +34,7 @@ from orders.bus import (
     stats_key,
     stream_for_shard,
 )
-from orders.engine import Trade
+from orders.engine import MidpointTrade, Trade
 from orders.worker.candles import CandleFolder
 from orders.worker.core import BatchResult, EngineCore
 from orders.worker.lease import LeaseLost, ShardLease
@@ -276,7 +276,7 @@ class EngineWorker:
             for lag in result.lags:
                 self.metrics["lag"].observe(lag)
             self.stats["events"] += len(result.events)
-            self.traded.update(e.symbol for e in result.events if isinstance(e, Trade))
+            self.traded.update(e.symbol for e in result.events if isinstance(e, (Trade, MidpointTrade)))
         # Batch N is published while batch N+1 settles in the database thread: the publications
         # stay in batch order (each waits for the one before) and at most one is in flight.
         if self.publishing is not None:

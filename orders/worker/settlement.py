@@ -151,7 +151,10 @@ def apply_event(batch: Batch, event, spec: InstrumentSpec) -> None:
         batch.status_changed.add(event.symbol)
         return
     if isinstance(event, ev.Trade):
-        _apply_trade(batch, event, spec, instrument)
+        _apply_trade(batch, event, spec, instrument, spec.ticks_to_price(event.price), dark=False)
+        return
+    if isinstance(event, ev.MidpointTrade):
+        _apply_trade(batch, event, spec, instrument, spec.half_ticks_to_price(event.half_ticks), dark=True)
         return
     order = orders.get(getattr(event, "order_id", None))
     if order is None:
@@ -222,10 +225,13 @@ def _fill(batch: Batch, order: Order, qty: Decimal, price: Decimal, leaves: int)
         _release(batch, order)
 
 
-def _apply_trade(batch: Batch, event, spec: InstrumentSpec, instrument: Instrument) -> None:
+def _apply_trade(batch: Batch, event, spec: InstrumentSpec, instrument: Instrument, price: Decimal, *,
+                 dark: bool) -> None:
+    """A lit or dark (midpoint, maybe half a tick) fill. The cash that moves is the notional
+    rounded to the cent, half to even, the same amount for buyer and seller; fees are truncated."""
     maker, taker = batch.orders[event.maker_order_id], batch.orders[event.taker_order_id]
-    qty, price = spec.lots_to_qty(event.qty), spec.ticks_to_price(event.price)
-    notional = (qty * price).quantize(CENT)
+    qty = spec.lots_to_qty(event.qty)
+    notional = (qty * price).quantize(CENT, ROUND_HALF_EVEN)
     maker_fee, taker_fee = fee_for(notional, instrument.maker_fee_rate), fee_for(notional, instrument.taker_fee_rate)
     buyer, seller = (taker, maker) if event.aggressor_side == "buy" else (maker, taker)
     buyer_fee, seller_fee = (taker_fee, maker_fee) if buyer is taker else (maker_fee, taker_fee)
@@ -247,12 +253,14 @@ def _apply_trade(batch: Batch, event, spec: InstrumentSpec, instrument: Instrume
     batch.move_position(seller.account_id, instrument, qty=-qty)
 
     trade = Trade(instrument=instrument, price=price, qty=qty, aggressor_side=event.aggressor_side,
-                  maker_order=maker, taker_order=taker, maker_fee=maker_fee, taker_fee=taker_fee, seq=event.seq)
+                  maker_order=maker, taker_order=taker, maker_fee=maker_fee, taker_fee=taker_fee, seq=event.seq,
+                  dark=dark)
     legs = [(buyer.account_id, LedgerEntry.Kind.TRADE, -notional), (seller.account_id, LedgerEntry.Kind.TRADE, notional),
             (buyer.account_id, LedgerEntry.Kind.FEE, -buyer_fee), (seller.account_id, LedgerEntry.Kind.FEE, -seller_fee),
             (house, LedgerEntry.Kind.FEE, buyer_fee + seller_fee)]
     batch.trades.append((trade, [leg for leg in legs if leg[2]]))
-    instrument.last_price = price
+    if not dark:  # the lit last price: the engine restores its own from it (a midpoint may be off the grid)
+        instrument.last_price = price
     instrument.engine_trade_id = event.trade_id
     fill = {"price": price, "qty": qty, "trade_seq": event.seq}
     batch.updates.append(OrderUpdate(maker, "fill" if maker.status == Order.Status.FILLED else "partial_fill",
@@ -267,7 +275,7 @@ ORDER_FIELDS = ("status", "filled_qty", "filled_notional", "reject_reason", "res
 
 
 TRADE_FIELDS = ("instrument_id", "price", "qty", "aggressor_side", "maker_order_id", "taker_order_id", "maker_fee",
-                "taker_fee", "seq", "created_at")
+                "taker_fee", "seq", "dark", "created_at")
 LEDGER_FIELDS = ("txn", "account_id", "kind", "amount", "trade_id", "memo", "created_at")
 
 

@@ -65,6 +65,7 @@ class PublicTradeSerializer(serializers.Serializer):
     aggressor_side = serializers.ChoiceField(
         choices=[("buy", "the taker bought"), ("sell", "the taker sold")], read_only=True)
     ts = serializers.DateTimeField(source="created_at", read_only=True)
+    dark = serializers.BooleanField(read_only=True, help_text="A dark pool (midpoint) trade.")
 
 
 class QuoteSerializer(serializers.Serializer):

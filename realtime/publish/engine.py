@@ -18,7 +18,7 @@ from common.logging import get_logger
 from common.outages import outage_logged
 from common.times import utc_iso
 from marketdata.models import Candle, Instrument
-from orders.engine import BookLevel, InstrumentSpec, Trade
+from orders.engine import BookLevel, InstrumentSpec, MidpointTrade, Trade
 from orders.worker.core import BatchResult
 from realtime.channels import account_channel, book_key, book_seq_key, quote_key, symbol_channel
 from realtime.formats import TickFormatter, candle_bar, quote_of, trade_print
@@ -85,7 +85,7 @@ class EnginePublisher:
             for event in by_symbol[symbol]:
                 if isinstance(event, BookLevel):
                     changes[(str(event.side), event.price)] = event.qty
-                elif isinstance(event, Trade) and event.seq in rows:
+                elif isinstance(event, (Trade, MidpointTrade)) and event.seq in rows:
                     message.trades.append(trade_print(fmt, event, rows[event.seq]))
             l1, l2 = result.books[symbol]
             quote = quote_of(fmt, l1)

@@ -25,7 +25,7 @@ def test_buy_limit_is_accepted_with_the_exact_order_and_reserves_cash_with_the_f
     order = Order.objects.get()
     assert body == {
         "id": order.pk, "client_order_id": "my-first", "symbol": "AAPL", "side": "buy", "type": "limit",
-        "time_in_force": "gtc", "post_only": False, "qty": "10", "limit_price": "100.00", "stop_price": None,
+        "time_in_force": "gtc", "post_only": False, "qty": "10", "limit_price": "100.00", "stop_price": None, "min_qty": None,
         "status": "accepted", "filled_qty": "0", "avg_fill_price": None, "reject_reason": None,
         "created_at": body["created_at"], "updated_at": body["updated_at"],
     }

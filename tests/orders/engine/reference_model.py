@@ -4,13 +4,18 @@ Written from the rules in docs/engine.md, not from the engine: one flat list of
 resting orders per symbol, best orders found by sorting, stops found by scanning.
 Slow and obvious on purpose. It reports events as ``(kind, fields)`` pairs without
 ``seq`` and without book level changes (those are checked through invariants).
+
+The dark pool is plain too: midpoint orders sit in the same flat list (``dark``), and after
+every command the model looks for the first pair that can trade at the lit midpoint, by
+sorting the eligible orders of each side, again and again until there is none.
 """
 
-BUY, SELL = "buy", "sell"
+from .reference_dark import BUY, SELL, DarkPool
 
 
 class ModelOrder:
-    def __init__(self, oid, acct, symbol, side, otype, tif, qty, price, stop, post_only, stp):
+    def __init__(self, oid, acct, symbol, side, otype, tif, qty, price, stop, post_only, stp,
+                 min_qty=None):
         self.oid = oid
         self.acct = acct
         self.symbol = symbol
@@ -26,6 +31,8 @@ class ModelOrder:
         self.stamp = 0  # time priority in the book, or arrival among held stops
         self.held = False  # an untriggered stop
         self.resting = False
+        self.dark = otype == "midpoint"
+        self.min_qty = min_qty
 
 
 class ModelSymbol:
@@ -36,7 +43,7 @@ class ModelSymbol:
         self.trades = 0
 
 
-class ReferenceModel:
+class ReferenceModel(DarkPool):
     def __init__(self, default_stp="cancel_resting"):
         self.default_stp = default_stp
         self.symbols = {}
@@ -86,7 +93,7 @@ class ReferenceModel:
     # -- commands --------------------------------------------------------------------------
 
     def new_order(self, symbol, oid, acct, side, otype, tif, qty, price=None, stop=None,
-                  post_only=False, stp=None):
+                  post_only=False, stp=None, min_qty=None):
         self.out = []
         if symbol not in self.symbols:
             self.emit("rejected", order_id=oid, account_id=acct, reason="unknown_symbol",
@@ -96,8 +103,14 @@ class ReferenceModel:
         if oid in self.seen:
             return self.out
         reason = None
-        if qty <= 0:
+        if otype == "midpoint" and tif == "fok":
+            reason = "invalid_tif"
+        elif qty <= 0:
             reason = "invalid_qty"
+        elif otype == "midpoint" and price is not None and price <= 0:
+            reason = "invalid_price"
+        elif otype == "midpoint" and stop is not None:
+            reason = "invalid_stop_price"
         elif otype in ("limit", "stop_limit") and (price is None or price <= 0):
             reason = "invalid_price"
         elif otype in ("market", "stop") and price is not None:
@@ -106,6 +119,8 @@ class ReferenceModel:
             reason = "invalid_stop_price"
         elif otype in ("limit", "market") and stop is not None:
             reason = "invalid_stop_price"
+        elif min_qty is not None and (otype != "midpoint" or not 1 <= min_qty <= qty):
+            reason = "invalid_min_qty"
         elif post_only and (otype != "limit" or tif not in ("gtc", "day")):
             reason = "invalid_post_only"
         elif sym.halted:
@@ -119,9 +134,19 @@ class ReferenceModel:
             self.emit("rejected", order_id=oid, account_id=acct, reason=reason, request="new")
             return self.out
         o = ModelOrder(oid, acct, symbol, side, otype, tif, qty, price, stop, post_only,
-                       stp or self.default_stp)
+                       stp or self.default_stp, min_qty)
         self.emit("accepted", order_id=oid, account_id=acct)
         queue = []
+        if otype == "midpoint":
+            o.stamp = self.tick()
+            sym.orders.append(o)
+            self.dark_match(sym)
+            if o.leaves and tif == "ioc":
+                self.emit("expired", order_id=oid, account_id=acct, side=side, qty=o.leaves,
+                          reason="ioc")
+                o.leaves = 0
+                self.close(sym, o)
+            return self.out
         if otype in ("limit", "market"):
             self.execute(sym, o, queue)
         else:
@@ -132,6 +157,7 @@ class ReferenceModel:
                 o.held = True
                 o.stamp = self.tick()
         self.run_queue(sym, queue)
+        self.dark_match(sym)
         return self.out
 
     def run_queue(self, sym, queue):
@@ -254,6 +280,7 @@ class ReferenceModel:
                   leaves_qty=0, reason="user")
         o.leaves = 0
         self.close(self.symbols[symbol], o)
+        self.dark_match(self.symbols[symbol])
         return self.out
 
     def replace(self, symbol, oid, qty=None, price=None, acct=None):
@@ -291,14 +318,16 @@ class ReferenceModel:
                   qty=new_qty, old_price=o.price, price=new_price, leaves_qty=new_leaves,
                   priority_kept=keep)
         o.qty, o.leaves, o.price = new_qty, new_leaves, new_price
-        if o.held or keep:
-            if o.held and not keep:
+        if o.held or o.dark or keep:
+            if (o.held or o.dark) and not keep:
                 o.stamp = self.tick()
+            self.dark_match(sym)
             return self.out
         self.close(sym, o)
         queue = []
         self.execute(sym, o, queue)
         self.run_queue(sym, queue)
+        self.dark_match(sym)
         return self.out
 
     def cancel_all(self, acct, symbol=None):
@@ -325,6 +354,7 @@ class ReferenceModel:
                               qty=o.leaves, reason="day")
                 o.leaves = 0
                 self.close(sym, o)
+            self.dark_match(sym)
         return self.out
 
     def set_halted(self, symbol, halted):
@@ -337,17 +367,21 @@ class ReferenceModel:
         if sym.halted != halted:
             sym.halted = halted
             self.emit("status_changed", status="halted" if halted else "trading")
+            self.dark_match(sym)
         return self.out
 
     # -- views -----------------------------------------------------------------------------
 
     def book(self, symbol):
-        """(resting orders in priority order, held stops in arrival order) as tuples."""
+        """(resting orders in priority order, held stops in arrival order, midpoint orders in
+        arrival order) as tuples."""
         sym = self.symbols[symbol]
         rest = self.resting(sym, BUY) + self.resting(sym, SELL)
         held = sorted([o for o in sym.orders if o.held], key=lambda o: o.stamp)
+        dark = sorted([o for o in sym.orders if o.dark], key=lambda o: o.stamp)
         return ([(o.oid, o.side, o.price, o.qty, o.leaves) for o in rest],
-                [(o.oid, o.side, o.stop, o.qty, o.leaves) for o in held])
+                [(o.oid, o.side, o.stop, o.qty, o.leaves) for o in held],
+                [(o.oid, o.side, o.price, o.qty, o.leaves, o.min_qty) for o in dark])
 
     def depth(self, symbol):
         sym = self.symbols[symbol]

@@ -12,7 +12,7 @@ SYMBOLS = ("AAA", "BBB")
 KINDS = ("limit",) * 10 + ("market",) * 2 + (
     "post", "stop", "stop", "stop_limit", "stop_limit", "cancel", "cancel", "cancel",
     "replace", "replace", "replace", "cancel_all", "halt", "resume", "resume", "resume",
-    "expire", "dup")
+    "expire", "dup") + ("midpoint",) * 6
 TIFS = ("gtc", "gtc", "gtc", "gtc", "day", "day", "ioc", "fok")
 STPS = (None, None, None, "cancel_resting", "cancel_incoming", "cancel_both", "decrement")
 
@@ -47,6 +47,20 @@ class Driver:
 
     def translate(self, seed, model):
         kind, side, acct, qty, price, stop_px, tif, stp, sel, symbol = spec_from(seed)
+        if kind == "midpoint":
+            oid = self.next_id
+            self.next_id += 1
+            self.ids.append(oid)
+            cap = None if sel % 2 else price  # capped at a price near the book, or not
+            min_qty = None if sel % 3 else (sel // 3) % 14  # 0 and 13 above qty: invalid
+            if tif == "fok" and sel % 4:
+                tif = "gtc"  # mostly valid, sometimes FOK (refused)
+            cmd = NewOrder(order_id=oid, account_id=acct, symbol=symbol, side=Side(side),
+                           qty=qty, type=OrderType.MIDPOINT, time_in_force=TimeInForce(tif),
+                           price=cap, stp=None if stp is None else StpMode(stp),
+                           min_qty=min_qty)
+            return cmd, lambda: model.new_order(symbol, oid, acct, side, "midpoint", tif, qty,
+                                                cap, None, False, stp, min_qty)
         if kind in ("limit", "market", "post", "stop", "stop_limit", "dup"):
             if kind == "dup" and self.ids:
                 oid = self.ids[sel % len(self.ids)]

@@ -81,7 +81,10 @@ class Invariants:
       nothing fills past its quantity; the last leaves quantity an event reported for an
       order is what the engine still holds open;
     * the BookLevel events, applied to an empty depth view, reproduce the engine's own L2
-      snapshot, which carries the last event's seq.
+      snapshot, which carries the last event's seq (midpoint orders never show in it);
+    * a midpoint trade prints at the lit midpoint the command left (bid + ask, in half
+      ticks), never with a side of the lit book empty or the book crossed or locked, and
+      between orders whose caps allow that price.
     """
 
     def __init__(self, eng):
@@ -89,6 +92,7 @@ class Invariants:
         self.seq = {s: eng.seq(s) for s in eng.symbols()}
         self.view = {s: {BUY: {}, SELL: {}} for s in eng.symbols()}
         self.ordered, self.filled, self.removed, self.leaves = {}, {}, {}, {}
+        self.caps, self.sides = {}, {}
 
     def apply(self, command):
         events = self.eng.apply(command)
@@ -107,8 +111,13 @@ class Invariants:
                 assert e.order_id == command.order_id
                 self.ordered[e.order_id] = command.qty
                 self.leaves[e.order_id] = command.qty
+                if command.type == "midpoint":
+                    self.caps[e.order_id] = command.price
+                self.sides[e.order_id] = command.side
                 touched.add(e.order_id)
-            elif e.kind == "trade":
+            elif e.kind in ("trade", "midpoint_trade"):
+                if e.kind == "midpoint_trade":
+                    self.check_midpoint_trade(e)
                 for oid, left in ((e.maker_order_id, e.maker_leaves_qty),
                                   (e.taker_order_id, e.taker_leaves_qty)):
                     self.filled[oid] = self.filled.get(oid, 0) + e.qty
@@ -121,6 +130,8 @@ class Invariants:
                 self.leaves[e.order_id] = getattr(e, "leaves_qty", 0)
                 touched.add(e.order_id)
             elif e.kind == "replaced":
+                if e.order_id in self.caps:
+                    self.caps[e.order_id] = e.price
                 self.ordered[e.order_id] = e.qty
                 self.leaves[e.order_id] = e.leaves_qty
                 touched.add(e.order_id)
@@ -135,6 +146,16 @@ class Invariants:
             self.check_order(oid)
         for s in self.eng.symbols():
             self.check_symbol(s)
+
+    def check_midpoint_trade(self, e):
+        l1 = self.eng.l1(e.symbol)
+        assert l1.bid is not None and l1.ask is not None and l1.bid < l1.ask, l1
+        assert e.half_ticks == l1.bid + l1.ask, (e, l1)
+        for oid in (e.maker_order_id, e.taker_order_id):
+            cap = self.caps.get(oid)
+            if cap is not None:
+                side = self.sides[oid]
+                assert (2 * cap >= e.half_ticks) if side == BUY else (2 * cap <= e.half_ticks)
 
     def check_order(self, oid):
         open_order = self.eng.open_order(oid)

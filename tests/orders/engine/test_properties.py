@@ -26,11 +26,13 @@ def setup():
 
 
 def split_book(records):
-    """Engine open orders in the model's shape: (resting, held stops)."""
+    """Engine open orders in the model's shape: (resting, held stops, midpoint orders)."""
     held = [r for r in records if r.type in ("stop", "stop_limit") and not r.triggered]
-    rest = [r for r in records if r not in held]
+    dark = [r for r in records if r.type == "midpoint"]
+    rest = [r for r in records if r not in held and r not in dark]
     return ([(r.order_id, r.side, r.price, r.qty, r.leaves_qty) for r in rest],
-            [(r.order_id, r.side, r.stop_price, r.qty, r.leaves_qty) for r in held])
+            [(r.order_id, r.side, r.stop_price, r.qty, r.leaves_qty) for r in held],
+            [(r.order_id, r.side, r.price, r.qty, r.leaves_qty, r.min_qty) for r in dark])
 
 
 @profile(1500)
