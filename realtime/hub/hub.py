@@ -16,9 +16,11 @@ from common.redis import new_async_redis
 from common.times import utc_iso
 from marketdata.models import Instrument
 from realtime.channels import account_channel, book_key, hub_control_channel, quote_key, symbol_channel
+from realtime.hub.analytics import load_analytics, on_alert, on_analytics
 from realtime.hub.connection import Connection
 from realtime.hub.symbol import SymbolStream
-from realtime.messages import BookSnapshot, MalformedMessage, MarketData, OrderUpdates, ReferenceQuote, decode
+from realtime.messages import AlertTriggered, AnalyticsUpdate, BookSnapshot, MalformedMessage, MarketData, Message
+from realtime.messages import OrderUpdates, ReferenceQuote, decode
 from realtime.protocol import MAX_SUBSCRIPTIONS, PUBLIC_CHANNELS, CloseCode, ProtocolError
 
 log = get_logger("realtime.hub")
@@ -112,6 +114,7 @@ class Hub:
                 await self._stream(symbol)
         if private:
             await self._add_account(connection, account_id)
+        await load_analytics(self._redis, [self.symbols[s] for s in symbols] if "analytics" in public else [])
         connection.push(dumps({"type": "subscribed", "channels": channels, "symbols": symbols}))
         for channel, symbol in pairs:
             stream = self.symbols[symbol]
@@ -125,6 +128,8 @@ class Hub:
             elif channel == "candles":
                 for interval, text in stream.candle_texts.items():
                     connection.push_latest(("candle", symbol, interval), text)
+            elif channel == "analytics" and stream.analytics_text is not None:
+                connection.push_latest(("analytics", symbol), stream.analytics_text)
 
     async def unsubscribe(self, connection: Connection, channels: list[str], symbols: list[str]) -> None:
         public = [c for c in channels if c in PUBLIC_CHANNELS]
@@ -145,6 +150,8 @@ class Hub:
                 elif channel == "candles":
                     for interval in list(stream.candle_texts):
                         connection.conflated.pop(("candle", symbol, interval), None)
+                elif channel == "analytics":
+                    connection.conflated.pop(("analytics", symbol), None)
         if "orders" in channels:
             await self._remove_account(connection)
         connection.push(dumps({"type": "unsubscribed", "channels": channels, "symbols": symbols}))
@@ -310,7 +317,7 @@ class Hub:
                 if stream.loader is None:
                     stream.loader = asyncio.get_running_loop().create_task(self._load(stream))
 
-    def dispatch(self, message: MarketData | OrderUpdates | ReferenceQuote) -> None:
+    def dispatch(self, message: Message) -> None:
         if isinstance(message, MarketData):
             self._on_market_data(message)
         elif isinstance(message, OrderUpdates):
@@ -320,6 +327,10 @@ class Hub:
                     text = dumps({"type": "order_update", **update})
                     for connection in sockets:
                         connection.push(text)
+        elif isinstance(message, AnalyticsUpdate):
+            on_analytics(self.symbols.get(message.symbol), message)
+        elif isinstance(message, AlertTriggered):
+            on_alert(self.accounts.get(message.account_id), message)
         elif isinstance(message, ReferenceQuote):  # to `quotes` subscribers, conflated
             stream = self.symbols.get(message.symbol)
             if stream is not None and stream.subs["quotes"]:
