@@ -30,7 +30,8 @@ log = get_logger("analytics")
 
 GROUP = "analytics"
 CHECKPOINT = "analytics"
-STATUS_KEY = "analytics:status"  # JSON {last_id, entries, lag_ms: {p50, p99, max}} every second
+STATUS_KEY = "analytics:status"  # JSON {last_id, entries, samples, lag_ms: {p50, p99, max}} every second
+LAG_WINDOW_SECONDS = 10.0  # the status's lag figures are over the batches of the last 10 s
 
 
 def stream_id(entry_id: str) -> tuple[int, int]:
@@ -65,7 +66,7 @@ class StreamConsumer:
         self.count, self.block_ms = count, block_ms
         self.ctx = Context(redis=redis, db=db_call)
         self.checkpoint: tuple[int, int] = (0, 0)
-        self.lags: deque[float] = deque(maxlen=20_000)
+        self.lags: deque[tuple[float, float]] = deque(maxlen=100_000)  # (when written, lag), the last 10 s
         self.entries = 0
         self.last_id: str | None = None
         self.sessions = 0
@@ -142,10 +143,10 @@ class StreamConsumer:
         if last_id is not None:
             self.checkpoint = stream_id(last_id)
             self.last_id = last_id
-        now = time.time()
+        now, written = time.time(), time.monotonic()
         for ts in stamps:
             lag = max(0.0, now - epoch_of(ts))
-            self.lags.append(lag)
+            self.lags.append((written, lag))
             metrics.ANALYTICS_LAG.observe(lag)
         self.entries += len(ids)
         metrics.ANALYTICS_ENTRIES.inc(len(ids))
@@ -170,7 +171,10 @@ class StreamConsumer:
         await self.redis.set(STATUS_KEY, dumps(self.status()))
 
     def status(self) -> dict:
-        lags = sorted(self.lags)
+        horizon = time.monotonic() - LAG_WINDOW_SECONDS
+        while self.lags and self.lags[0][0] < horizon:
+            self.lags.popleft()
+        lags = sorted(lag for _, lag in self.lags)
 
         def pct(q: float) -> float | None:
             return round(lags[min(len(lags) - 1, int(q * len(lags)))] * 1000, 2) if lags else None
