@@ -99,6 +99,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--smoke", action="store_true", help="a few hundred orders (the test suite runs this)")
+    parser.add_argument("--stream", choices=("on", "off", "ab"), default="ab",
+                        help="append each batch to the engine stream (the analytics input): on, off, or ab "
+                             "(alternate batches, and print publish for each)")
     args = parser.parse_args()
     if args.smoke:
         args.orders, args.batch = 400, 100
@@ -120,6 +123,7 @@ def main() -> None:
 
     from common.redis import get_redis, new_async_redis
     from orders.worker.core import EngineCore
+    from realtime.channels import engine_stream_key
     from realtime.publish.engine import EnginePublisher
 
     get_redis().flushdb()
@@ -128,12 +132,15 @@ def main() -> None:
     core = EngineCore(shard=0, shards=1)
     core.recover()
     settle_profile, publish_profile = cProfile.Profile(), cProfile.Profile()
+    ab = {True: [0.0, 0.0, 0], False: [0.0, 0.0, 0]}  # stream on/off: publish CPU s, wall s, commands
 
     async def run() -> tuple[float, float, float, float, int, int]:
-        publisher = EnginePublisher(new_async_redis())
+        publisher = EnginePublisher(new_async_redis(), stream=args.stream != "off")
         settle_cpu = settle_wall = publish_cpu = publish_wall = 0.0
         events = updates = 0
-        for start in range(0, len(commands), args.batch):
+        for index, start in enumerate(range(0, len(commands), args.batch)):
+            if args.stream == "ab":
+                publisher.stream = index % 2 == 0
             chunk = commands[start:start + args.batch]
             wall, cpu = time.perf_counter(), time.process_time()
             if args.profile:
@@ -148,6 +155,10 @@ def main() -> None:
             await publisher.publish_batch(result)
             publish_profile.disable()
             publish_cpu, publish_wall = publish_cpu + time.process_time() - cpu, publish_wall + time.perf_counter() - wall
+            if index:  # the first batch publishes the whole book: not a fair half
+                ab[publisher.stream][0] += time.process_time() - cpu
+                ab[publisher.stream][1] += time.perf_counter() - wall
+                ab[publisher.stream][2] += len(chunk)
         await publisher.redis.aclose()
         return settle_cpu, settle_wall, publish_cpu, publish_wall, events, updates
 
@@ -164,6 +175,13 @@ def main() -> None:
                             ("settle + publish", settle_cpu + publish_cpu, settle_wall + publish_wall)]:
         print(f"{name:<34}{cpu / n * 1000:>11.3f}{wall / n * 1000:>12.3f}{n / wall:>14,.0f}")
     print(f"ratio engine floor / (settle + publish) CPU: {floor / (settle_cpu + publish_cpu):.3f}")
+    for on in (True, False):
+        cpu, wall, count = ab[on]
+        if count:
+            print(f"publish with the engine stream {'on ' if on else 'off'} ({count} cmds): {cpu / count * 1000:.3f} CPU "
+                  f"ms/cmd, {wall / count * 1000:.3f} wall ms/cmd")
+    if args.stream != "off" and not get_redis().xlen(engine_stream_key()):
+        sys.exit("nothing reached the engine stream")
     if args.profile:
         settle_profile.dump_stats(str(ROOT / "var" / "bench" / "settle.prof"))
         publish_profile.dump_stats(str(ROOT / "var" / "bench" / "publish.prof"))

@@ -56,6 +56,14 @@ FEED_MALFORMED = Counter("venue_feed_malformed_inputs", "Feed inputs refused as 
 FEED_RECONNECTS = Counter("venue_feed_reconnects", "Feed sessions that dropped and were retried.", ["feed"])
 BOT_ORDERS = Counter("venue_bot_orders", "Bot order actions, by outcome.", ["bot", "action", "outcome"])
 
+# --- analytics and alerts -----------------------------------------------------------------------
+ANALYTICS_LAG = Histogram("venue_analytics_lag_seconds", "Engine batch published -> its analytics written.",
+                          buckets=SECONDS)
+ANALYTICS_ENTRIES = Counter("venue_analytics_entries", "Engine-stream entries the analytics process consumed.")
+ANALYTICS_MALFORMED = Counter("venue_analytics_malformed_entries", "Engine-stream entries that were not batches.")
+ALERTS_TRIGGERED = Counter("venue_alerts_triggered", "Users' alerts that fired, by kind.", ["kind"])
+OPS_ALERTS = Counter("venue_ops_alerts", "Ops alerts raised, by kind.", ["kind"])
+
 # --- Celery ---------------------------------------------------------------------------------------
 CELERY_TASKS = Counter("venue_celery_tasks", "Celery task runs by task and outcome.", ["task", "outcome"])
 

@@ -53,3 +53,14 @@ def book_seq_key(symbol: str) -> str:
 
 def quote_key(symbol: str) -> str:
     return f"md:quote:{symbol}"
+
+
+def engine_stream_key() -> str:
+    """Redis Stream of the engine's committed batches (realtime.messages.EngineBatch, one entry per
+    batch, capped near settings.ENGINE_STREAM_MAXLEN entries): the input of `run_analytics`."""
+    return "md:engine-batches"
+
+
+def analytics_key(symbol: str) -> str:
+    """Redis key of a symbol's latest analytics (JSON, docs/analytics.md)."""
+    return f"md:analytics:{symbol}"

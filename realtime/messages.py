@@ -194,8 +194,114 @@ class ReferenceQuote:
             raise MalformedMessage(f"reference: {error}") from None
 
 
-Message = MarketData | PrivateMessages | ReferenceQuote
-_TYPES = {cls.TYPE: cls for cls in (MarketData, PrivateMessages, ReferenceQuote)}
+class Fill(TypedDict):
+    """One account's fill as the engine stream carries it (realtime.channels.engine_stream_key)."""
+
+    account_id: int
+    order_id: int
+    symbol: str
+    side: str
+    trade_id: int
+    price: str
+    qty: str
+    liquidity: str
+    fee: str
+
+
+class SymbolBatch(TypedDict):
+    """One symbol's part of an EngineBatch: its trades and its top of book after the batch."""
+
+    trades: list[TradePrint]
+    quote: Quote
+
+
+@dataclass(slots=True)
+class EngineBatch:
+    """Everything one committed engine batch changed, as one entry of the engine's Redis Stream
+    (the input of `run_analytics`, docs/analytics.md). `lag_ms` is the batch's largest engine lag
+    (order accepted -> taken into the batch), None when it took no new order."""
+
+    TYPE = "engine.batch"
+
+    ts: str
+    symbols: dict[str, SymbolBatch]
+    fills: list[Fill] = field(default_factory=list)
+    lag_ms: float | None = None
+
+    def encode(self) -> bytes:
+        return orjson.dumps({"type": self.TYPE, "ts": self.ts, "symbols": self.symbols, "fills": self.fills,
+                             "lag_ms": self.lag_ms})
+
+    @classmethod
+    def from_json(cls, body: dict) -> "EngineBatch":
+        try:
+            symbols = body["symbols"]
+            if not isinstance(symbols, dict) or not all(isinstance(v, dict) for v in symbols.values()):
+                raise TypeError("symbols must map to objects")
+            lag = body.get("lag_ms")
+            return cls(ts=str(body["ts"]), symbols=symbols, fills=list(body.get("fills") or ()),
+                       lag_ms=None if lag is None else float(lag))
+        except (KeyError, TypeError, ValueError) as error:
+            raise MalformedMessage(f"engine batch: {error}") from None
+
+    @classmethod
+    def decode(cls, raw: bytes | str) -> "EngineBatch":
+        body = _loads(raw)
+        if body.get("type") != cls.TYPE:
+            raise MalformedMessage(f"not an engine batch: {str(body.get('type'))[:40]!r}")
+        return cls.from_json(body)
+
+
+@dataclass(slots=True)
+class AnalyticsUpdate:
+    """A symbol's latest analytics (analytics.figures), published by `run_analytics` on the symbol's
+    channel for the hubs' `analytics` subscribers (conflated there)."""
+
+    TYPE = "md.analytics"
+
+    symbol: str
+    values: dict[str, Any]
+
+    def encode(self) -> str:
+        return dumps({"type": self.TYPE, "symbol": self.symbol, "values": self.values})
+
+    @classmethod
+    def from_json(cls, body: dict) -> "AnalyticsUpdate":
+        try:
+            values = body["values"]
+            if not isinstance(values, dict):
+                raise TypeError("values must be an object")
+            return cls(symbol=str(body["symbol"]), values=values)
+        except (KeyError, TypeError) as error:
+            raise MalformedMessage(f"analytics: {error}") from None
+
+
+@dataclass(slots=True)
+class AlertTriggered:
+    """A user's alert that fired (analytics.alerts), published on its owner's account channel: the
+    hub pushes it as an `alert` message to that account's private subscribers only."""
+
+    TYPE = "alerts.triggered"
+
+    account_id: int
+    alert: dict[str, Any]
+
+    def encode(self) -> str:
+        return dumps({"type": self.TYPE, "account_id": self.account_id, "alert": self.alert})
+
+    @classmethod
+    def from_json(cls, body: dict) -> "AlertTriggered":
+        try:
+            alert = body["alert"]
+            if not isinstance(alert, dict):
+                raise TypeError("alert must be an object")
+            return cls(account_id=int(body["account_id"]), alert=alert)
+        except (KeyError, TypeError, ValueError) as error:
+            raise MalformedMessage(f"alert: {error}") from None
+
+
+Message = MarketData | PrivateMessages | ReferenceQuote | AnalyticsUpdate | AlertTriggered
+_TYPES = {cls.TYPE: cls for cls in (MarketData, PrivateMessages, ReferenceQuote, AnalyticsUpdate, AlertTriggered)}
 
 
 def _loads(raw: bytes | str) -> dict:

@@ -7,7 +7,7 @@ import time
 from common.jsontext import dumps
 from common.symbols import SYMBOL
 
-PUBLIC_CHANNELS = ("quotes", "book", "trades", "candles")
+PUBLIC_CHANNELS = ("quotes", "book", "trades", "candles", "analytics")
 PRIVATE_CHANNELS = ("orders",)
 CHANNELS = PUBLIC_CHANNELS + PRIVATE_CHANNELS
 

@@ -17,11 +17,13 @@ from common.redis import new_async_redis
 from common.times import utc_iso
 from marketdata.models import Instrument
 from realtime.channels import account_channel, book_key, hub_control_channel, quote_key, symbol_channel
+from realtime.hub.analytics import load_analytics, on_alert, on_analytics
 from realtime.hub.connection import Connection
 from realtime.hub.listeners import Listeners
 from realtime.hub.symbol import SymbolStream
 from realtime.hub.private import private_deliver, private_start, private_stop
-from realtime.messages import BookSnapshot, MalformedMessage, MarketData, PrivateMessages, ReferenceQuote, decode
+from realtime.messages import AlertTriggered, AnalyticsUpdate, BookSnapshot, MalformedMessage, MarketData, Message
+from realtime.messages import PrivateMessages, ReferenceQuote, decode
 from realtime.protocol import MAX_SUBSCRIPTIONS, PUBLIC_CHANNELS, CloseCode, ProtocolError
 
 log = get_logger("realtime.hub")
@@ -130,6 +132,7 @@ class Hub(Listeners):
             except ProtocolError:
                 await self._remove_account(connection)
                 raise
+        await load_analytics(self._redis, [self.symbols[s] for s in symbols] if "analytics" in public else [])
         # Before the replay's first message: nothing awaits between private_start and this push.
         connection.push(dumps(reply))
         for channel, symbol in pairs:
@@ -144,6 +147,8 @@ class Hub(Listeners):
             elif channel == "candles":
                 for interval, text in stream.candle_texts.items():
                     connection.push_latest(("candle", symbol, interval), text)
+            elif channel == "analytics" and stream.analytics_text is not None:
+                connection.push_latest(("analytics", symbol), stream.analytics_text)
 
     async def unsubscribe(self, connection: Connection, channels: list[str], symbols: list[str]) -> None:
         public = [c for c in channels if c in PUBLIC_CHANNELS]
@@ -164,6 +169,8 @@ class Hub(Listeners):
                 elif channel == "candles":
                     for interval in list(stream.candle_texts):
                         connection.conflated.pop(("candle", symbol, interval), None)
+                elif channel == "analytics":
+                    connection.conflated.pop(("analytics", symbol), None)
         if "orders" in channels:
             await self._remove_account(connection)
         connection.push(dumps({"type": "unsubscribed", "channels": channels, "symbols": symbols}))
@@ -333,13 +340,17 @@ class Hub(Listeners):
                 if stream.loader is None:
                     stream.loader = asyncio.get_running_loop().create_task(self._load(stream))
 
-    def dispatch(self, message: MarketData | PrivateMessages | ReferenceQuote) -> None:
+    def dispatch(self, message: Message) -> None:
         if isinstance(message, MarketData):
             self._on_market_data(message)
         elif isinstance(message, PrivateMessages):
             self._tell(self.account_listeners, message.account_id, message)
             for connection in self.accounts.get(message.account_id, ()):
                 private_deliver(connection, message.account_id, message.messages)
+        elif isinstance(message, AnalyticsUpdate):
+            on_analytics(self.symbols.get(message.symbol), message)
+        elif isinstance(message, AlertTriggered):
+            on_alert(self.accounts.get(message.account_id), message)
         elif isinstance(message, ReferenceQuote):  # to `quotes` subscribers, conflated
             stream = self.symbols.get(message.symbol)
             if stream is not None and stream.subs["quotes"]:

@@ -24,6 +24,7 @@ class SymbolStream:
         self.loader: asyncio.Task | None = None
         self.quote_text: str | None = None
         self.candle_texts: dict[str, str] = {}
+        self.analytics_text: str | None = None  # the latest `analytics` message
         self._snapshot: tuple[int, str] | None = None
 
     def reset(self, seq: int, bids, asks) -> None:

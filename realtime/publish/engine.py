@@ -5,6 +5,12 @@ PrivateMessages message per account (its private stream messages of the batch, s
 Nothing here may stop the engine: failures are logged, and the book's sequence scheme lets
 every reader detect what it missed (docs/realtime.md).
 
+Analytics: the same first pipeline appends the batch, whole, as one EngineBatch entry to the
+engine's Redis Stream (`engine_stream_key`, capped with an approximate MAXLEN so the trim is
+cheap): every changed symbol's trades and top of book, and every fill with its account. It reuses
+the texts formatted for the channels, so it costs the engine one XADD in a round trip it makes
+anyway (docs/analytics.md).
+
 Book sequence: each symbol has its own counter in Redis (`book_seq_key`), incremented by one
 for each batch that changed the symbol's levels, in one Lua script with storing the snapshot
 and publishing the delta, so the snapshot REST serves and the stream's `book_snapshot` and
@@ -13,6 +19,8 @@ and publishing the delta, so the snapshot REST serves and the stream's `book_sna
 
 from collections import defaultdict
 
+from django.conf import settings
+
 from common.jsontext import dumps
 from common.logging import get_logger
 from common.outages import outage_logged
@@ -20,9 +28,9 @@ from common.times import utc_iso
 from marketdata.models import Candle, Instrument
 from orders.engine import BookLevel, InstrumentSpec, MidpointTrade, Trade
 from orders.worker.core import BatchResult
-from realtime.channels import account_channel, book_key, book_seq_key, quote_key, symbol_channel
+from realtime.channels import account_channel, book_key, book_seq_key, engine_stream_key, quote_key, symbol_channel
 from realtime.formats import TickFormatter, candle_bar, quote_of, trade_print
-from realtime.messages import BookDelta, BookSnapshot, MarketData, PrivateMessages
+from realtime.messages import BookDelta, BookSnapshot, EngineBatch, Fill, MarketData, PrivateMessages, SymbolBatch
 
 log = get_logger("realtime.publish")
 
@@ -42,8 +50,11 @@ class EnginePublisher:
     with the engine's books (the others are published whole, as a snapshot, before any delta) and
     the last quote of each symbol."""
 
-    def __init__(self, redis):
+    def __init__(self, redis, *, stream: bool | None = None):
         self.redis = redis
+        # Append each batch to the engine stream (the analytics input); settings.ENGINE_STREAM by default.
+        self.stream = settings.ENGINE_STREAM if stream is None else stream
+        self.stream_maxlen = settings.ENGINE_STREAM_MAXLEN
         self.generation: int | None = None
         self.synced: set[str] = set()
         self.quotes: dict[str, tuple] = {}
@@ -75,6 +86,7 @@ class EnginePublisher:
             if event.symbol in result.books:
                 by_symbol[event.symbol].append(event)
         rows = {u.fill["trade_seq"]: u.fill["trade"] for u in result.updates if u.fill}
+        batch = EngineBatch(ts=now, symbols={}, lag_ms=max(result.lags) * 1000 if result.lags else None)
 
         pipe = self.redis.pipeline(transaction=False)
         book_calls: list[str] = []  # symbols whose book script is in the pipeline
@@ -90,6 +102,8 @@ class EnginePublisher:
             l1, l2 = result.books[symbol]
             quote = quote_of(fmt, l1)
             values = tuple(quote.values())
+            if self.stream:
+                batch.symbols[symbol] = SymbolBatch(trades=message.trades, quote=quote)
             if self.quotes.get(symbol) != values:
                 quote["ts"] = now
                 pipe.set(quote_key(symbol), dumps(quote))
@@ -109,6 +123,9 @@ class EnginePublisher:
                 book_calls.append(symbol)
             elif message.trades or message.quote is not None:
                 pipe.publish(symbol_channel(symbol), message.encode())
+        if self.stream and (batch.symbols or result.private):
+            batch.fills = _fills(result.private)
+            pipe.xadd(engine_stream_key(), {"m": batch.encode()}, maxlen=self.stream_maxlen, approximate=True)
         try:
             await pipe.execute()
             self.synced.update(book_calls)
@@ -144,3 +161,16 @@ class EnginePublisher:
         except Exception as error:
             if not outage_logged(log, error, what="candles not published"):
                 log.warning("candles not published", exc_info=True)
+
+
+def _fills(private: dict[int, list]) -> list[Fill]:
+    """The batch's fills, each with its account and order, from the accounts' order updates."""
+    fills: list[Fill] = []
+    for account_id, messages in private.items():
+        for message in messages:
+            fill = message.body.get("fill") if message.type == "order_update" else None
+            if fill is not None:
+                order = message.body["order"]
+                fills.append(Fill(account_id=account_id, order_id=order["id"], symbol=order["symbol"],
+                                  side=order["side"], **fill))
+    return fills

@@ -61,7 +61,7 @@ def test_order_benchmark_accepts_orders_in_every_phase():
 def test_settle_profile_benchmark_prints_where_the_time_goes():
     out = run_bench("settle.py", timeout=180)
     assert "settle (handle_batch)" in out and "publish (publish_batch)" in out, out
-
+    assert "publish with the engine stream on" in out and "publish with the engine stream off" in out, out
 
 @pytest.mark.slow
 def test_fault_matrix_smoke_the_venue_under_make_runs_supervisor_survives_kill_9s():
@@ -83,3 +83,10 @@ def test_fault_matrix_smoke_the_venue_under_make_runs_supervisor_survives_kill_9
 def test_websocket_order_entry_benchmark_prints_its_ratio_and_latency():
     out = run_bench("ws_orders.py", timeout=300)
     assert "ratio ws/single" in out and "ack latency at 50/s offered" in out, out
+
+
+
+@pytest.mark.slow
+def test_analytics_benchmark_catches_up_and_prints_its_lag():
+    out = run_bench("analytics.py", timeout=240)
+    assert "analytics lag ms" in out and "p99" in out, out

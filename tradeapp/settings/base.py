@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "orders",
     "bots",
     "gateways.fix",
+    "analytics",
 ]
 
 MIDDLEWARE = [
@@ -264,6 +265,16 @@ ENGINE_LINGER_MS = float(os.environ.get("ENGINE_LINGER_MS", "3"))
 # is older than this, new orders for its symbols get 429 engine_busy. 0 turns it off.
 ENGINE_MAX_LAG_MS = float(os.environ.get("ENGINE_MAX_LAG_MS", "1000"))
 ADMISSION_CHECK_SECONDS = 0.1  # how often a web process reads each shard's lag
+# The engine appends each committed batch to a Redis Stream, the input of `run_analytics`
+# (docs/analytics.md); trimmed to about this many entries (about an hour at 30 batches/s).
+ENGINE_STREAM = env_bool("ENGINE_STREAM", True)
+ENGINE_STREAM_MAXLEN = int(os.environ.get("ENGINE_STREAM_MAXLEN", "100000"))
+# Ops alerts `run_analytics` raises (docs/analytics.md): a batch's engine lag over this many ms, a
+# symbol's reference price older than this many seconds. 0 turns a check off.
+OPS_ENGINE_LAG_MS = float(os.environ.get("OPS_ENGINE_LAG_MS", "2000"))
+OPS_FEED_STALE_SECONDS = float(os.environ.get("OPS_FEED_STALE_SECONDS", "60"))
+# Alert emails: Django's email backend (EMAIL_BACKEND, EMAIL_HOST...); the console one in development.
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "alerts@venue.local")
 # A market buy reserves cash at the reference price plus this fraction, and never trades above it.
 MARKET_ORDER_COLLAR = os.environ.get("MARKET_ORDER_COLLAR", "0.05")
 # Private stream messages (seq, resume, orders/updates/) are kept this many days (orders/private/).

@@ -1,12 +1,14 @@
 """Development and `make run`: SQLite and the embedded Redis unless the environment
 says otherwise; a secret key generated once into var/."""
 
+import os
 import secrets
 
 from .base import *  # noqa: F403
 from .base import VAR_DIR, env_bool
 
 DEBUG = env_bool("DEBUG", True)
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
 
 def _dev_secret_key() -> str:
