@@ -9,6 +9,7 @@ from functools import partial
 from django.db import close_old_connections, connection
 from django.db.utils import DatabaseError
 
+from common.jsontext import loads
 from common.logging import get_logger
 from common.redis import new_async_redis
 from gateways.fix.connection import Connection
@@ -18,7 +19,7 @@ from gateways.fix.selectors import fix_cl_ord_ids_open, fix_sessions_enabled
 from gateways.fix.services import fix_sessions_all_disconnected
 from gateways.fix.session import SessionState
 from realtime.channels import account_channel, hub_control_channel, symbol_channel
-from realtime.messages import MalformedMessage, MarketData, OrderUpdates, decode
+from realtime.messages import MalformedMessage, MarketData, PrivateMessages, decode
 
 log = get_logger("gateways.fix")
 
@@ -168,8 +169,11 @@ class Gateway:
             except MalformedMessage:
                 continue
             try:
-                if isinstance(decoded, OrderUpdates):
-                    self.on_order_updates(decoded.account_id, decoded.updates)
+                if isinstance(decoded, PrivateMessages):
+                    updates = [body for body in (loads(text) for _, text in decoded.messages)
+                               if body.get("type") == "order_update"]
+                    if updates:
+                        self.on_order_updates(decoded.account_id, updates)
                 elif isinstance(decoded, MarketData):
                     self.marketdata.on_market_data(decoded)
             except Exception:

@@ -63,6 +63,7 @@ def test_settle_profile_benchmark_prints_where_the_time_goes():
     assert "settle (handle_batch)" in out and "publish (publish_batch)" in out, out
     assert "publish with the engine stream on" in out and "publish with the engine stream off" in out, out
 
+
 @pytest.mark.slow
 def test_fault_matrix_smoke_the_venue_under_make_runs_supervisor_survives_kill_9s():
     """`make run`'s stack (its own embedded Redis, port and database: PostgreSQL when the suite
