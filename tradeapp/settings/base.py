@@ -284,6 +284,7 @@ INSTRUMENT_CACHE_SECONDS = float(os.environ.get("INSTRUMENT_CACHE_SECONDS", "1")
 RISK_LIMITS_CACHE_SECONDS = float(os.environ.get("RISK_LIMITS_CACHE_SECONDS", "1"))
 BENCHMARK_ENDPOINTS = env_bool("BENCHMARK_ENDPOINTS", False)
 INSTALLED_APPS += ["ui"]  # the browser UI (templates/ui/, static/js/)
+INSTALLED_APPS += ["reports"]  # statements, exports and the venue report (docs/reports.md)
 if BENCHMARK_ENDPOINTS:  # bench/orders_e2e.py's baseline endpoint and its table
     INSTALLED_APPS += ["bench.endpoint"]
 
