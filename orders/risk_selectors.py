@@ -178,9 +178,3 @@ def account_risk(*, account: Account, at: datetime | None = None) -> dict:
                        "unrealized_pl": p.unrealized_pl.quantize(CENT)} for p in positions if p.qty],
     }
 
-
-def accounts_with_daily_loss_limit() -> dict[int, Decimal]:
-    """{account id: max daily loss} of the unfrozen accounts that have one (the risk monitor's watch list)."""
-    return dict(RiskLimit.objects.filter(max_daily_loss__isnull=False, account__frozen=False)
-                .values_list("account_id", "max_daily_loss"))
-

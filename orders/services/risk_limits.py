@@ -23,7 +23,7 @@ from common.decimals import format_decimal, plain_decimal
 from common.errors import ServiceError
 from common.logging import get_logger
 from common.redis import get_redis
-from orders.models import Order, RiskEvent, RiskLimit
+from orders.models import Account, Order, RiskEvent, RiskLimit
 from orders.risk_selectors import (
     OpenOrderFigures,
     PositionFigure,
@@ -31,15 +31,17 @@ from orders.risk_selectors import (
     open_order_figures,
     position_figures,
 )
+from orders.services.risk import frozen_refusal
 
 log = get_logger(__name__)
 ZERO = Decimal("0")
+CENT = Decimal("0.01")
+
 
 def _money(value: Decimal) -> str:
     return format_decimal(value.quantize(CENT), 2)
 
 
-CENT = Decimal("0.01")
 # account id -> (monotonic deadline, its limits or None)
 _limits: dict[int, tuple[float, RiskLimit | None]] = {}
 _today_pl: dict[int, tuple[float, Decimal]] = {}
@@ -125,6 +127,10 @@ class EntryRisk:
         if limits.max_daily_loss is not None:
             today = _cached_today_pl(self.account_id)
             if today <= -limits.max_daily_loss:
+                reason = Account.objects.filter(pk=self.account_id, frozen=True).values_list(
+                    "frozen_reason", flat=True).first()
+                if reason is not None:  # tripped already: say so, as the reservation would
+                    raise frozen_refusal(reason=reason)
                 raise ServiceError("daily_loss_limit", f"Today's P&L {_money(today)} has reached the daily loss "
                                                        f"limit of {_money(limits.max_daily_loss)}.")
         instrument = order.instrument
