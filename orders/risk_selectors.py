@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone as dt_timezone
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import OuterRef, Subquery, Sum
 from django.utils import timezone
 
@@ -26,6 +27,7 @@ from orders.models import Account, LedgerEntry, Order, Position, PositionTransfe
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
+PLACES_8 = Decimal("0.00000001")
 
 
 def trading_day(*, at: datetime | None = None) -> date:
@@ -56,21 +58,49 @@ class OpenOrderFigures:
         return self.buy_notional + self.sell_notional
 
 
+def _as_decimal(value) -> Decimal:
+    """A sum as the database returns it: Decimal on PostgreSQL, a float or int on SQLite (its decimal
+    columns are numeric there), rounded back to the 8 places every quantity and price has."""
+    if value is None:
+        return ZERO
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(repr(value)).quantize(PLACES_8)
+
+
+_open_orders_sql: dict[tuple[str, str], str] = {}
+
+
+def _open_orders_statement() -> str:
+    """Compiled once per database: on the order path, building the ORM query cost more than running it."""
+    key = (connection.alias, connection.vendor)
+    if key not in _open_orders_sql:
+        quote, order, instrument = connection.ops.quote_name, Order._meta, Instrument._meta
+        o, i = quote(order.db_table), quote(instrument.db_table)
+        statuses = ", ".join(["%s"] * len(Order.OPEN_STATUSES))
+        _open_orders_sql[key] = (
+            f"SELECT {o}.instrument_id, {o}.side, SUM({o}.qty - {o}.filled_qty), "
+            f"SUM(({o}.qty - {o}.filled_qty) * COALESCE({o}.limit_price, {o}.reserve_price, {o}.stop_price, "
+            f"{i}.last_price, {i}.reference_price, 0)) "
+            f"FROM {o} INNER JOIN {i} ON {i}.id = {o}.instrument_id "
+            f"WHERE {o}.account_id = %s AND {o}.status IN ({statuses}) GROUP BY {o}.instrument_id, {o}.side")
+    return _open_orders_sql[key]
+
+
 def open_order_figures(*, account_id: int) -> OpenOrderFigures:
-    """One query over the account's open orders. An order without a price of its own (market, stop)
-    counts at its reservation price, else its stop, else the instrument's mark."""
+    """One aggregate query over the account's open orders (by symbol and side, summed in the
+    database). An order without a price of its own (market, stop) counts at its reservation price,
+    else its stop, else the instrument's mark."""
     figures = OpenOrderFigures()
-    rows = (Order.objects.filter(account_id=account_id, status__in=Order.OPEN_STATUSES)
-            .values_list("instrument_id", "side", "qty", "filled_qty", "limit_price", "reserve_price", "stop_price",
-                         "instrument__last_price", "instrument__reference_price"))
-    for instrument_id, side, qty, filled, limit, reserve, stop, last, reference in rows:
-        remaining = qty - filled
-        price = limit or reserve or stop or last or reference or ZERO
+    with connection.cursor() as cursor:
+        cursor.execute(_open_orders_statement(), [account_id, *[str(s) for s in Order.OPEN_STATUSES]])
+        rows = cursor.fetchall()
+    for instrument_id, side, qty, notional in rows:
         if side == Order.Side.BUY:
-            figures.buy_notional += remaining * price
-            figures.buy_qty[instrument_id] = figures.buy_qty.get(instrument_id, ZERO) + remaining
+            figures.buy_notional += _as_decimal(notional)
+            figures.buy_qty[instrument_id] = figures.buy_qty.get(instrument_id, ZERO) + _as_decimal(qty)
         else:
-            figures.sell_notional += remaining * price
+            figures.sell_notional += _as_decimal(notional)
     return figures
 
 
@@ -92,14 +122,31 @@ class PositionFigure:
         return self.qty * (self.mark - self.avg_price)
 
 
+_positions_sql: dict[tuple[str, str], str] = {}
+
+
 def position_figures(*, account_id: int) -> list[PositionFigure]:
-    """One query: every position row of the account (closed ones too: they carry realized P&L)."""
-    rows = (Position.objects.filter(account_id=account_id)
-            .values_list("instrument_id", "instrument__symbol", "qty", "avg_price", "realized_pl",
-                         "instrument__last_price", "instrument__reference_price").order_by("instrument__symbol"))
-    return [PositionFigure(instrument_id=iid, symbol=symbol, qty=qty, avg_price=avg, realized_pl=realized,
-                           mark=instrument_mark(last_price=last, reference_price=reference, avg_price=avg))
-            for iid, symbol, qty, avg, realized, last, reference in rows]
+    """One query (compiled once per database): every position row of the account, closed ones too
+    (they carry realized P&L), by symbol."""
+    key = (connection.alias, connection.vendor)
+    if key not in _positions_sql:
+        quote = connection.ops.quote_name
+        p, i = quote(Position._meta.db_table), quote(Instrument._meta.db_table)
+        _positions_sql[key] = (
+            f"SELECT {p}.instrument_id, {i}.symbol, {p}.qty, {p}.avg_price, {p}.realized_pl, {i}.last_price, "
+            f"{i}.reference_price FROM {p} INNER JOIN {i} ON {i}.id = {p}.instrument_id "
+            f"WHERE {p}.account_id = %s ORDER BY {i}.symbol")
+    with connection.cursor() as cursor:
+        cursor.execute(_positions_sql[key], [account_id])
+        rows = cursor.fetchall()
+    figures = []
+    for iid, symbol, qty, avg, realized, last, reference in rows:
+        qty, avg, realized = _as_decimal(qty), _as_decimal(avg), _as_decimal(realized).quantize(CENT)
+        last = None if last is None else _as_decimal(last)
+        reference = None if reference is None else _as_decimal(reference)
+        figures.append(PositionFigure(instrument_id=iid, symbol=symbol, qty=qty, avg_price=avg, realized_pl=realized,
+                                      mark=instrument_mark(last_price=last, reference_price=reference, avg_price=avg)))
+    return figures
 
 
 def _signed_fills_since(*, account_id: int, since: datetime) -> dict[int, Decimal]:

@@ -83,3 +83,8 @@ def test_fault_matrix_smoke_the_venue_under_make_runs_supervisor_survives_kill_9
 def test_websocket_order_entry_benchmark_prints_its_ratio_and_latency():
     out = run_bench("ws_orders.py", timeout=300)
     assert "ratio ws/single" in out and "ack latency at 50/s offered" in out, out
+
+
+def test_risk_entry_benchmark_prints_the_cost_of_limits():
+    out = run_bench("risk_entry.py", timeout=180)
+    assert "limits cost order_place:" in out and "limits cost order_place_many:" in out, out
