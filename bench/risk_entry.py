@@ -38,7 +38,7 @@ def traders(resting: int):
         account = account_for_user(user=get_user_model().objects.create_user(f"bench-{name}"))
         account_deposit(account=account, amount=Decimal("1000000000.00"))
         for instrument in instruments:
-            position_grant(account=account, instrument=instrument, qty=Decimal("1000"), avg_price=Decimal("95"))
+            position_grant(account=account, instrument=instrument, qty=Decimal("10000000"), avg_price=Decimal("95"))
         for i in range(resting):
             order_place(account=account, symbol=instruments[i % 3].symbol, side="buy", type="limit", qty=Decimal("1"),
                         limit_price=Decimal("91.00"))
