@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0007_private_stream'),
+        ('orders', '0009_midpoint_orders'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
