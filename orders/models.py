@@ -28,6 +28,8 @@ class Account(models.Model):
     cash = models.DecimalField(**MONEY, default=ZERO)
     reserved_cash = models.DecimalField(**MONEY, default=ZERO)
     frozen = models.BooleanField(default=False)
+    # Why the account is frozen (shown in the refusal): empty when ops froze it by hand.
+    frozen_reason = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     # The seq of the account's last private event (PrivateEvent): raised by the engine worker in the
     # batch's own statement on this row, so the events' seq is gap-free per account.
@@ -289,3 +291,57 @@ class PrivateEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}#{self.seq} {self.type}"
+
+
+class RiskLimit(models.Model):
+    """An account's risk limits, set by ops in the admin (docs/risk.md). Each empty field is no
+    limit. Checked at order entry (orders/services/risk_limits.py); the daily loss is also watched
+    as prices move by the analytics process, which trips the account (orders/services/trip.py)."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="risk_limit")
+    max_position_qty = models.DecimalField(**QTY, null=True, blank=True,
+                                           help_text="Per symbol: held plus open buys, in units.")
+    max_gross_exposure = models.DecimalField(**MONEY, null=True, blank=True,
+                                             help_text="Positions at their mark plus every open buy, in cash.")
+    max_open_notional = models.DecimalField(**MONEY, null=True, blank=True,
+                                            help_text="Open orders (both sides, unfilled part), in cash.")
+    max_daily_loss = models.DecimalField(**MONEY, null=True, blank=True,
+                                         help_text="A positive amount: today's P&L at or below minus this trips the account.")
+    max_orders_per_second = models.PositiveIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(max_position_qty__isnull=True) | Q(max_position_qty__gt=0),
+                                   name="risk_max_position_positive"),
+            models.CheckConstraint(condition=Q(max_gross_exposure__isnull=True) | Q(max_gross_exposure__gt=0),
+                                   name="risk_max_gross_positive"),
+            models.CheckConstraint(condition=Q(max_open_notional__isnull=True) | Q(max_open_notional__gt=0),
+                                   name="risk_max_open_positive"),
+            models.CheckConstraint(condition=Q(max_daily_loss__isnull=True) | Q(max_daily_loss__gt=0),
+                                   name="risk_max_daily_loss_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"risk limits of {self.account}"
+
+
+class RiskEvent(models.Model):
+    """The risk audit trail of an account: trips of its kill switch, unfreezes, limit changes."""
+
+    class Kind(models.TextChoices):
+        TRIP = "trip"
+        UNFREEZE = "unfreeze"
+        LIMITS = "limits"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="risk_events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    code = models.CharField(max_length=40, blank=True, default="")
+    detail = models.CharField(max_length=500, blank=True, default="")
+    # Who did it: an ops user, or nobody when the risk monitor did.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    canceled_orders = models.IntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]

@@ -7,4 +7,4 @@ read-only. Instruments are reference data (marketdata), administered here becaus
 halt and resume go through the order services.
 """
 
-from orders.admin import accounts, api_keys, instruments, orders, venue  # noqa: F401 - each module registers its admins
+from orders.admin import accounts, api_keys, instruments, orders, risk, venue  # noqa: F401 - each module registers its admins

@@ -14,6 +14,7 @@ from orders.admin.base import ReadOnlyInline
 from orders.models import Account, Position
 from orders.money import CENT
 from orders.services import account_deposit, account_set_frozen, account_withdraw, order_cancel_all
+from orders.services.trip import account_unfreeze
 
 
 class CashMovementForm(forms.Form):
@@ -68,12 +69,14 @@ class PositionInline(ReadOnlyInline):
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "kind", "currency", "cash", "reserved_cash", "free_cash", "frozen", "created_at")
+    list_display = ("id", "user", "kind", "currency", "cash", "reserved_cash", "free_cash", "frozen", "frozen_reason",
+                    "created_at")
     list_display_links = ("id", "user")
     list_filter = ("kind", "frozen", "currency")
     search_fields = ("user__username", "user__email")
     list_select_related = ("user",)
-    readonly_fields = ("user", "kind", "currency", "cash", "reserved_cash", "free_cash", "frozen", "created_at")
+    readonly_fields = ("user", "kind", "currency", "cash", "reserved_cash", "free_cash", "frozen", "frozen_reason",
+                       "created_at")
     fields = readonly_fields
     inlines = (PositionInline,)
     actions = ("freeze", "unfreeze", "cancel_all_orders", "deposit", "withdraw")
@@ -98,7 +101,10 @@ class AccountAdmin(admin.ModelAdmin):
     def _set_frozen(self, request, queryset, frozen: bool):
         done = []
         for account in queryset.select_related("user").order_by("pk"):
-            account_set_frozen(account=account, frozen=frozen)
+            if frozen:
+                account_set_frozen(account=account, frozen=True)
+            else:
+                account_unfreeze(account=account, user=request.user)  # recorded in the risk trail too
             self.log_change(request, account, "frozen" if frozen else "unfrozen")
             done.append(str(account))
         self.message_user(request, f"{'Frozen' if frozen else 'Unfrozen'}: {', '.join(done)}.", messages.SUCCESS)

@@ -181,3 +181,49 @@ class BatchResultSerializer(serializers.Serializer):
 
 class BatchResponseSerializer(serializers.Serializer):
     results = BatchResultSerializer(many=True, read_only=True)
+
+
+@extend_schema_field(DECIMAL_SCHEMA)
+class PlainDecimalField(serializers.Field):
+    """A read-only decimal written as a string with the digits it has (a quantity or price of rows of
+    several instruments, or a limit)."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return None if value is None else format_decimal(value, 0)
+
+
+class RiskLimitsSerializer(serializers.Serializer):
+    max_position_qty = PlainDecimalField(allow_null=True)
+    max_gross_exposure = DecimalStringField("cash", allow_null=True)
+    max_open_notional = DecimalStringField("cash", allow_null=True)
+    max_daily_loss = DecimalStringField("cash", allow_null=True)
+    max_orders_per_second = serializers.IntegerField(read_only=True, allow_null=True)
+
+
+class RiskPositionSerializer(serializers.Serializer):
+    symbol = serializers.CharField(read_only=True)
+    qty = PlainDecimalField()
+    mark = PlainDecimalField()
+    market_value = DecimalStringField("cash")
+    unrealized_pl = DecimalStringField("cash")
+
+
+class AccountRiskSerializer(serializers.Serializer):
+    account_id = serializers.IntegerField(read_only=True)
+    currency = serializers.CharField(read_only=True)
+    gross_exposure = DecimalStringField("cash", help_text="Sum of |qty| x mark over the positions.")
+    net_exposure = DecimalStringField("cash", help_text="Long minus short market value.")
+    open_order_notional = DecimalStringField("cash", help_text="Unfilled part of the open orders, both sides.")
+    open_buy_notional = DecimalStringField("cash")
+    open_sell_notional = DecimalStringField("cash")
+    realized_pl = DecimalStringField("cash")
+    unrealized_pl = DecimalStringField("cash", help_text="Marked to the last trade (else reference) price.")
+    today_pl = DecimalStringField("cash", help_text="Equity change since 00:00 UTC, deposits and transfers aside.")
+    frozen = serializers.BooleanField(read_only=True)
+    frozen_reason = serializers.CharField(read_only=True)
+    limits = RiskLimitsSerializer(read_only=True)
+    positions = RiskPositionSerializer(many=True, read_only=True)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from orders.api.views.account import AccountView, PositionListView
+from orders.api.views.account import AccountRiskView, AccountView, PositionListView
 from orders.api.views.api_keys import ApiKeyDetailView, ApiKeyListView
 from orders.api.views.auth import TokenView
 from orders.api.views.batch import OrderBatchView
@@ -15,6 +15,7 @@ urlpatterns = [
     path("api-keys/", ApiKeyListView.as_view(), name="api-keys"),
     path("api-keys/<str:key_id>/", ApiKeyDetailView.as_view(), name="api-key"),
     path("account/", AccountView.as_view(), name="api-account"),
+    path("account/risk/", AccountRiskView.as_view(), name="api-account-risk"),
     path("positions/", PositionListView.as_view(), name="api-positions"),
     path("orders/", OrderListView.as_view(), name="api-orders"),
     path("orders/batch/", OrderBatchView.as_view(), name="api-orders-batch"),

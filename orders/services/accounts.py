@@ -70,7 +70,7 @@ def account_withdraw(*, account: Account, amount: Decimal, memo: str = "") -> Ac
 
 
 def account_set_frozen(*, account: Account, frozen: bool) -> Account:
-    Account.objects.filter(pk=account.pk).update(frozen=frozen)
+    Account.objects.filter(pk=account.pk).update(frozen=frozen, **({} if frozen else {"frozen_reason": ""}))
     account.refresh_from_db()
     return account
 

@@ -18,7 +18,8 @@ from orders.models import ZERO, Account, Order, Position
 from orders.services.admission import admission_check
 from orders.services.entry_statements import order_insert, order_reserve_and_insert, reserve_run
 from orders.services.reservations import reserve_target
-from orders.services.risk import risk_check_order
+from orders.services.risk import frozen_refusal, risk_check_order
+from orders.services.risk_limits import entry_risk_for
 from orders.services.validation import validate_order_shape
 
 log = get_logger("orders.entry")
@@ -33,8 +34,9 @@ def _reserve(order: Order) -> None:
 
 def _refusal(order: Order) -> ServiceError:
     """Why the reservation was not made."""
-    if Account.objects.filter(pk=order.account_id, frozen=True).exists():
-        return ServiceError("account_frozen", "The account is frozen.")
+    frozen = Account.objects.filter(pk=order.account_id, frozen=True).values_list("frozen_reason", flat=True).first()
+    if frozen is not None:
+        return frozen_refusal(reason=frozen)
     if order.side == Order.Side.BUY:
         return ServiceError("insufficient_buying_power", f"Buying power does not cover {order.reserved_cash} for this order.")
     return ServiceError("insufficient_position", "Not enough free quantity to sell (no short selling).")
@@ -106,6 +108,9 @@ def order_place(*, account: Account, symbol: str, side: str, type: str, qty: Dec
     try:
         order.reserve_price = risk_check_order(instrument=instrument, frozen=False, side=side, qty=qty,
                                                limit_price=limit_price, stop_price=stop_price)
+        limits = entry_risk_for(account_id=account.pk)
+        if limits is not None:
+            limits.check(order=order)
         order.reserved_cash = reserve_target(order)
         _store_accepted(order)
         bus_publish_on_commit(BusCommand(CommandKind.NEW, instrument.symbol, order.pk))
@@ -228,11 +233,14 @@ def _reserve_and_store(account: Account, fresh: list[tuple[int, Order]], results
     reserved_cash, reserved_qty = ZERO, defaultdict(lambda: ZERO)
     now = timezone.now()
     publish = []
+    limits = entry_risk_for(account_id=account.pk, orders=len(fresh))
     for index, order in fresh:
         try:
             order.reserve_price = risk_check_order(instrument=order.instrument, frozen=locked.frozen, side=order.side,
                                                    qty=order.qty, limit_price=order.limit_price,
                                                    stop_price=order.stop_price)
+            if limits is not None:
+                limits.check(order=order)
             order.reserved_cash = reserve_target(order)
             if order.side == Order.Side.BUY:
                 amount = order.reserved_cash

@@ -21,9 +21,15 @@ def price_band(instrument: Instrument) -> tuple[Decimal, Decimal] | None:
     return reference * (1 - instrument.price_band), reference * (1 + instrument.price_band)
 
 
+def frozen_refusal(*, reason: str = "") -> ServiceError:
+    """The refusal of any order of a frozen account; `reason` is why it was frozen (a trip of its
+    kill switch says which limit), empty when ops froze it by hand."""
+    return ServiceError("account_frozen", f"The account is frozen: {reason}" if reason else "The account is frozen.")
+
+
 def risk_check_tradable(*, instrument: Instrument, frozen: bool) -> None:
     if frozen:
-        raise ServiceError("account_frozen", "The account is frozen.")
+        raise frozen_refusal()
     if not instrument.is_trading:
         raise ServiceError("instrument_halted", f"{instrument.symbol} is halted.")
 

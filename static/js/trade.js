@@ -9,6 +9,7 @@ import { OrderBook } from "./book.js";
 import { CandleChart } from "./chart.js";
 import { Dec, group, signed } from "./decimal.js";
 import { Ladder } from "./ladder.js";
+import { drawRisk } from "./risk.js";
 import { Store } from "./store.js";
 import { Stream } from "./stream.js";
 import { Tape } from "./tape.js";
@@ -102,11 +103,17 @@ function quoteHeldSymbols() {
 
 const loadAccount = () => guarded("account", "Balances could not be loaded", async () => {
   const pushes = store.pushCount(); // a push that arrives during the load is newer than it
-  const [account, positions] = await Promise.all([get("account/"), list("positions/")]);
+  const [account, positions, risk] = await Promise.all([get("account/"), list("positions/"), get("account/risk/")]);
   store.setAccount(account, pushes);
+  drawRisk(risk);
   store.setPositions(positions, pushes);
   quoteHeldSymbols();
 });
+
+// The risk lines follow the account: a push of it (a fill, a reservation) refreshes them, at most
+// twice a second.
+const loadRisk = () => guarded("risk", "Risk figures could not be loaded", async () => drawRisk(await get("account/risk/")));
+store.on("account", debounce(loadRisk, 500));
 
 const loadOrders = () => guarded("orders", "Orders could not be loaded", async () => {
   const [open, closed, fills] = await Promise.all([

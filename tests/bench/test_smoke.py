@@ -86,8 +86,13 @@ def test_websocket_order_entry_benchmark_prints_its_ratio_and_latency():
     assert "ratio ws/single" in out and "ack latency at 50/s offered" in out, out
 
 
-
 @pytest.mark.slow
 def test_analytics_benchmark_catches_up_and_prints_its_lag():
     out = run_bench("analytics.py", timeout=240)
     assert "analytics lag ms" in out and "p99" in out, out
+
+
+@pytest.mark.slow
+def test_risk_entry_benchmark_prints_the_cost_of_limits():
+    out = run_bench("risk_entry.py", timeout=180)
+    assert "limits cost order_place:" in out and "limits cost order_place_many:" in out, out

@@ -290,8 +290,12 @@ AUTH_FAILURE_WINDOW_SECONDS = int(os.environ.get("AUTH_FAILURE_WINDOW_SECONDS", 
 # Each web process reads an instrument (status, grid, limits, reference price) at most once per this
 # many seconds on the order path; 0 reads it for every order.
 INSTRUMENT_CACHE_SECONDS = float(os.environ.get("INSTRUMENT_CACHE_SECONDS", "1"))
+# An account's risk limits (and today's P&L for its daily loss limit) are read at most once per this
+# many seconds per process on the order path (orders/services/risk_limits.py, docs/risk.md).
+RISK_LIMITS_CACHE_SECONDS = float(os.environ.get("RISK_LIMITS_CACHE_SECONDS", "1"))
 BENCHMARK_ENDPOINTS = env_bool("BENCHMARK_ENDPOINTS", False)
 INSTALLED_APPS += ["ui"]  # the browser UI (templates/ui/, static/js/)
+INSTALLED_APPS += ["reports"]  # statements, exports and the venue report (docs/reports.md)
 if BENCHMARK_ENDPOINTS:  # bench/orders_e2e.py's baseline endpoint and its table
     INSTALLED_APPS += ["bench.endpoint"]
 

@@ -19,6 +19,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Each test builds its own instruments (and rolls them back): nothing may be kept across tests.
 # tests/marketdata/test_instrument_cache.py turns the cache on for its own tests.
 INSTRUMENT_CACHE_SECONDS = 0
+RISK_LIMITS_CACHE_SECONDS = 0
 
 # Tests place orders with no engine running (their commands stay in the streams): admission control
 # is off, and on in the tests of it.
