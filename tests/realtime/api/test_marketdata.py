@@ -102,9 +102,9 @@ def test_the_tape_is_public_newest_first(tape):
     rows = response.json()
     assert all(r.pop("ts").endswith("Z") for r in rows)
     assert rows == [
-        {"trade_id": tape[2].pk, "price": "100.50", "qty": "5", "aggressor_side": "buy"},
-        {"trade_id": tape[1].pk, "price": "100.50", "qty": "15", "aggressor_side": "buy"},
-        {"trade_id": tape[0].pk, "price": "100.50", "qty": "10", "aggressor_side": "buy"},
+        {"trade_id": tape[2].pk, "price": "100.50", "qty": "5", "aggressor_side": "buy", "dark": False},
+        {"trade_id": tape[1].pk, "price": "100.50", "qty": "15", "aggressor_side": "buy", "dark": False},
+        {"trade_id": tape[0].pk, "price": "100.50", "qty": "10", "aggressor_side": "buy", "dark": False},
     ]
     assert [r["trade_id"] for r in APIClient().get("/api/v1/marketdata/AAPL/trades/?limit=2").json()] == \
         [tape[2].pk, tape[1].pk]
