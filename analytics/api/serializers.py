@@ -2,6 +2,8 @@
 
 from decimal import Decimal, InvalidOperation
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from analytics.figures import quotient
@@ -11,6 +13,7 @@ from orders.api.fields import StrictBooleanField, StrictChoiceField, StrictSeria
 from orders.api.inputs import symbol_field
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ThresholdField(serializers.Field):
     """A decimal threshold as a string (or a JSON integer); its range is the service's rule, so
     "-5" is a clear 400 from the service rather than a type error."""

@@ -38,12 +38,12 @@ def test_update_rows_writes_nulls_text_booleans_and_times():
     update_rows(Order, [o.pk for o in orders], set={
         "status": ["rejected", "new"], "reject_reason": ['halted, "quoted" {braces}', ""],
         "engine_seq": [None, 7], "engine_at": [None, when], "stop_triggered": [True, False],
-        "replace_qty": [None, None], "filled_notional": [D("0.004"), D("12.346")]})
+        "replace_qty": [None, None], "filled_notional": [D("0.000000004"), D("12.345678906")]})
     first, second = (Order.objects.get(pk=o.pk) for o in orders)
     assert (first.status, first.reject_reason, first.engine_seq, first.engine_at, first.stop_triggered) == \
         ("rejected", 'halted, "quoted" {braces}', None, None, True)
     assert (second.status, second.engine_seq, second.engine_at, second.stop_triggered) == ("new", 7, when, False)
-    assert (first.filled_notional, second.filled_notional) == (D("0.00"), D("12.35"))  # the column's 2 places
+    assert (first.filled_notional, second.filled_notional) == (D("0"), D("12.34567891"))  # the column's 8 places
     assert first.instrument_id == aapl.pk and first.qty == D("1")  # untouched
 
 
