@@ -18,7 +18,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from common.errors import ServiceError
 from common.jsontext import dumps, loads
 from common.logging import get_logger
-from gateways.alpaca.trade_updates import filled_symbols, trade_updates
+from gateways.alpaca.trade_updates import batch_of, filled_symbols, trade_updates
 from orders.selectors import position_qtys
 from orders.services import account_for_user
 from realtime.auth import RAW_SEND, client_address, socket_credentials
@@ -135,19 +135,20 @@ class TradeUpdatesConsumer(AsyncWebsocketConsumer):
 
     def on_updates(self, message: PrivateMessages) -> None:
         """Called by the hub for each of the account's batches of private messages, in order: never
-        blocks. Only the order updates become trade_updates."""
-        updates = [body for body in (loads(text) for _, text in message.messages) if body.get("type") == "order_update"]
+        blocks. The order updates become trade_updates; the position pushes give their position_qty."""
+        updates, held = batch_of([loads(text) for _, text in message.messages])
         if updates:
-            self.updates.put_nowait(updates)
+            self.updates.put_nowait((updates, held))
 
     async def _forward(self) -> None:
-        """In arrival order: the positions the fills need (one query per message with fills), then
-        the events."""
+        """In arrival order: the positions the fills need (from the batch's position pushes; else one
+        query), then the events."""
         while True:
-            updates = await self.updates.get()
+            updates, held = await self.updates.get()
             try:
-                symbols = filled_symbols(updates)
-                held = await database_sync_to_async(_held)(self.account_id, symbols) if symbols else {}
+                missing = filled_symbols(updates) - held.keys()
+                if missing:
+                    held = {**held, **await database_sync_to_async(_held)(self.account_id, missing)}
                 for text in trade_updates(updates, held=held):
                     if self.listening:
                         self.out.push(dumps(text))
