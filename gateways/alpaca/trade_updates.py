@@ -2,8 +2,8 @@
 engine publishes them to the account's channel) to Alpaca's `trade_updates` events. The stream
 (gateways.alpaca.streams.trading) only authenticates, listens and writes what this returns.
 
-Events keep their names (new, partial_fill, fill, canceled, expired, replaced, rejected,
-pending_cancel). A fill carries `price`, `qty`, `execution_id` and `position_qty`: the account's
+Events keep their names (new, partial_fill, fill, canceled, expired, replaced, rejected; and
+pending_cancel from the /v2/ cancel views' OrderNotice). A fill carries `price`, `qty`, `execution_id` and `position_qty`: the account's
 position after that fill, from the position after the batch (its `position` push) less the later
 fills of the same batch."""
 

@@ -109,6 +109,16 @@ def test_a_bot_trades_through_alpaca_py(engine, venue, traders):
         assert sorted(str(c.id) for c in canceled) == sorted([str(stop.id), str(stop_buy.id)])
         assert {c.status for c in canceled} == {200}
         wait_for(settled, 20, "cancels settled")
+        for each in (order, stop, stop_buy):
+            updates.wait(lambda u: u.event == "canceled" and u.order.id == each.id, "canceled event")
+        # pending_cancel (from the web process, at the request) comes before canceled (from the engine),
+        # or not at all when the engine was faster than the notice.
+        events = {each.id: [u.event for u in updates.received if u.order.id == each.id] for each in (order, stop, stop_buy)}
+        assert all(e[-1] == "canceled" and (e[-2] != "pending_cancel" or "pending_cancel" not in e[:-2])
+                   for e in events.values()), events
+        assert any("pending_cancel" in e for e in events.values()), events
+        notice = next(u for u in updates.received if u.event == "pending_cancel")
+        assert notice.order.status == OrderStatus.PENDING_CANCEL
 
         # A fill against a second account: both sides' events, the position, the tape.
         resting = bot.submit_order(LimitOrderRequest(symbol="AAPL", qty=5, side=OrderSide.BUY,
