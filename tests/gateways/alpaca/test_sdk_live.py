@@ -124,6 +124,8 @@ def test_a_bot_trades_through_alpaca_py(engine, venue, traders):
         resting = bot.submit_order(LimitOrderRequest(symbol="AAPL", qty=5, side=OrderSide.BUY,
                                                      time_in_force=TimeInForce.GTC, limit_price=100))
         updates.wait(lambda u: u.event == "new" and u.order.id == resting.id, "resting new")
+        assert resting.client_order_id == str(resting.id)  # none sent: its own id serves
+        assert bot.get_order_by_client_id(resting.client_order_id).id == resting.id
         other.submit_order(LimitOrderRequest(symbol="AAPL", qty=5, side=OrderSide.SELL,
                                              time_in_force=TimeInForce.GTC, limit_price="100.00"))
         fill = updates.wait(lambda u: u.event == "fill" and u.order.id == resting.id, "fill event")
