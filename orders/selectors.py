@@ -163,3 +163,8 @@ def position_qtys(*, account_id: int, symbols) -> dict[str, Decimal]:
     held = dict(Position.objects.filter(account_id=account_id, instrument__symbol__in=list(symbols))
                 .values_list("instrument__symbol", "qty"))
     return {symbol: held.get(symbol, ZERO) for symbol in symbols}
+
+
+def order_list_by_ids(*, account: Account, order_ids: list[int]) -> list[Order]:
+    """These orders of mine, by id (the others are not mine: left out)."""
+    return list(Order.objects.filter(account=account, pk__in=order_ids).select_related("instrument").order_by("id"))

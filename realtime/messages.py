@@ -277,6 +277,29 @@ class AnalyticsUpdate:
 
 
 @dataclass(slots=True)
+class OrderNotice:
+    """A request on an order that the engine has yet to confirm (today: a cancel, `pending_cancel`),
+    published by the web process that took it, to the account's channel. Not part of the seq'd private
+    stream (nothing is stored): only the hub's listeners (the Alpaca `trade_updates` stream) take it."""
+
+    TYPE = "orders.notice"
+
+    account_id: int
+    event: str
+    order: dict[str, Any]
+
+    def encode(self) -> str:
+        return dumps({"type": self.TYPE, "account_id": self.account_id, "event": self.event, "order": self.order})
+
+    @classmethod
+    def from_json(cls, body: dict) -> "OrderNotice":
+        try:
+            return cls(account_id=int(body["account_id"]), event=str(body["event"]), order=dict(body["order"]))
+        except (KeyError, TypeError, ValueError) as error:
+            raise MalformedMessage(f"order notice: {error}") from None
+
+
+@dataclass(slots=True)
 class AlertTriggered:
     """A user's alert that fired (analytics.alerts), published on its owner's account channel: the
     hub pushes it as an `alert` message to that account's private subscribers only."""
@@ -300,8 +323,9 @@ class AlertTriggered:
             raise MalformedMessage(f"alert: {error}") from None
 
 
-Message = MarketData | PrivateMessages | ReferenceQuote | AnalyticsUpdate | AlertTriggered
-_TYPES = {cls.TYPE: cls for cls in (MarketData, PrivateMessages, ReferenceQuote, AnalyticsUpdate, AlertTriggered)}
+Message = MarketData | PrivateMessages | ReferenceQuote | AnalyticsUpdate | AlertTriggered | OrderNotice
+_TYPES = {cls.TYPE: cls for cls in (MarketData, PrivateMessages, ReferenceQuote, AnalyticsUpdate, AlertTriggered,
+                                    OrderNotice)}
 
 
 def _loads(raw: bytes | str) -> dict:

@@ -2,10 +2,10 @@
 engine publishes them to the account's channel) to Alpaca's `trade_updates` events. The stream
 (gateways.alpaca.streams.trading) only authenticates, listens and writes what this returns.
 
-Events keep their names (new, partial_fill, fill, canceled, expired, replaced, rejected,
-pending_cancel). A fill carries `price`, `qty`, `execution_id` and `position_qty`: the account's
-position after that fill, from the position now held less the later fills of the same message
-(one engine batch)."""
+Events keep their names (new, partial_fill, fill, canceled, expired, replaced, rejected; and
+pending_cancel from the /v2/ cancel views' OrderNotice). A fill carries `price`, `qty`, `execution_id` and `position_qty`: the account's
+position after that fill, from the position after the batch (its `position` push) less the later
+fills of the same batch."""
 
 from decimal import Decimal
 from typing import Any
@@ -15,6 +15,7 @@ from common.times import utc_iso
 from gateways.alpaca.ids import execution_uuid
 from gateways.alpaca.trading.formats import alpaca_order
 
+OrderUpdate = dict  # {event, order, fill?}: an `order_update` message of the private stream
 FILL_EVENTS = ("fill", "partial_fill")
 
 OrderUpdate = dict[str, Any]  # an `order_update` private message: {event, order, fill?, seq}
@@ -53,3 +54,10 @@ def trade_update(update: OrderUpdate, *, position_qty: Decimal | None = None) ->
                     execution_id=execution_uuid(fill["trade_id"], fill["liquidity"]),
                     position_qty=format_decimal(position_qty, places_of(Decimal(fill["qty"]))))
     return {"stream": "trade_updates", "data": data}
+
+
+def batch_of(messages: list[dict]) -> tuple[list[OrderUpdate], dict[str, Decimal]]:
+    """(order updates, {symbol: qty after the batch}) of one batch of private messages."""
+    updates = [m for m in messages if m.get("type") == "order_update"]
+    held = {m["symbol"]: Decimal(m["qty"]) for m in messages if m.get("type") == "position"}
+    return updates, held

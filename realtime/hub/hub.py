@@ -23,7 +23,7 @@ from realtime.hub.listeners import Listeners
 from realtime.hub.symbol import SymbolStream
 from realtime.hub.private import private_deliver, private_start, private_stop
 from realtime.messages import AlertTriggered, AnalyticsUpdate, MalformedMessage, MarketData, Message
-from realtime.messages import PrivateMessages, ReferenceQuote, decode
+from realtime.messages import OrderNotice, PrivateMessages, ReferenceQuote, decode
 from realtime.protocol import MAX_SUBSCRIPTIONS, PUBLIC_CHANNELS, CloseCode, ProtocolError
 
 log = get_logger("realtime.hub")
@@ -267,6 +267,8 @@ class Hub(Books, Listeners):
             self._tell(self.account_listeners, message.account_id, message)
             for connection in self.accounts.get(message.account_id, ()):
                 private_deliver(connection, message.account_id, message.messages)
+        elif isinstance(message, OrderNotice):  # the gateways' listeners only (not the seq'd stream)
+            self._tell(self.account_listeners, message.account_id, message)
         elif isinstance(message, AnalyticsUpdate):
             on_analytics(self.symbols.get(message.symbol), message)
         elif isinstance(message, AlertTriggered):

@@ -11,6 +11,7 @@ failed authentication is answered, then the socket is closed (4001)."""
 
 import asyncio
 import json
+from collections import OrderedDict
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -18,16 +19,18 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from common.errors import ServiceError
 from common.jsontext import dumps, loads
 from common.logging import get_logger
-from gateways.alpaca.trade_updates import filled_symbols, trade_updates
+from gateways.alpaca.trade_updates import batch_of, filled_symbols, trade_update, trade_updates
 from orders.selectors import position_qtys
 from orders.services import account_for_user
 from realtime.auth import RAW_SEND, client_address, socket_credentials
 from realtime.hub import get_hub
-from realtime.messages import PrivateMessages
+from realtime.messages import OrderNotice, PrivateMessages
 from realtime.protocol import MAX_FRAME_BYTES, CloseCode, RateLimiter
 
 log = get_logger("gateways.alpaca")
 STREAMS = ("trade_updates",)
+CLOSED = ("filled", "canceled", "expired", "rejected")
+MAX_REMEMBERED = 10_000  # closed order ids kept per socket, to drop a late notice
 
 
 def _error(message: str) -> str:
@@ -59,6 +62,7 @@ class TradeUpdatesConsumer(AsyncWebsocketConsumer):
         self.listening = False
         self.updates: asyncio.Queue = asyncio.Queue()
         self.forwarder = None
+        self.closed_orders: OrderedDict[int, None] = OrderedDict()
 
     async def disconnect(self, code):
         if getattr(self, "out", None) is None:
@@ -133,23 +137,43 @@ class TradeUpdatesConsumer(AsyncWebsocketConsumer):
         self.listening = wanted
         self.out.push(dumps({"stream": "listening", "data": {"streams": ["trade_updates"] if wanted else []}}))
 
-    def on_updates(self, message: PrivateMessages) -> None:
-        """Called by the hub for each of the account's batches of private messages, in order: never
-        blocks. Only the order updates become trade_updates."""
-        updates = [body for body in (loads(text) for _, text in message.messages) if body.get("type") == "order_update"]
+    def on_updates(self, message: PrivateMessages | OrderNotice) -> None:
+        """Called by the hub for each of the account's batches of private messages (and each order
+        notice), in order: never blocks. The order updates become trade_updates; the position pushes
+        give their position_qty."""
+        if isinstance(message, OrderNotice):
+            self.updates.put_nowait(([{"event": message.event, "order": message.order}], None))
+            return
+        updates, held = batch_of([loads(text) for _, text in message.messages])
         if updates:
-            self.updates.put_nowait(updates)
+            self.updates.put_nowait((updates, held))
 
     async def _forward(self) -> None:
-        """In arrival order: the positions the fills need (one query per message with fills), then
-        the events."""
+        """In arrival order: the positions the fills need (from the batch's position pushes; else one
+        query), then the events. A notice (pending_cancel) about an order the engine already closed
+        came late, from another process: it is dropped."""
         while True:
-            updates = await self.updates.get()
+            updates, held = await self.updates.get()
             try:
-                symbols = filled_symbols(updates)
-                held = await database_sync_to_async(_held)(self.account_id, symbols) if symbols else {}
-                for text in trade_updates(updates, held=held):
+                if held is None:
+                    if updates[0]["order"]["id"] in self.closed_orders:
+                        continue
+                    texts = [trade_update(updates[0])]
+                else:
+                    missing = filled_symbols(updates) - held.keys()
+                    if missing:
+                        held = {**held, **await database_sync_to_async(_held)(self.account_id, missing)}
+                    texts = trade_updates(updates, held=held)
+                    self._remember_closed(updates)
+                for text in texts:
                     if self.listening:
                         self.out.push(dumps(text))
             except Exception:
                 log.exception("trade update not forwarded")
+
+    def _remember_closed(self, updates: list[dict]) -> None:
+        for update in updates:
+            if update["order"]["status"] in CLOSED:
+                self.closed_orders[update["order"]["id"]] = None
+        while len(self.closed_orders) > MAX_REMEMBERED:
+            self.closed_orders.popitem(last=False)

@@ -1,7 +1,5 @@
 """/v2/orders: submit, list, get (by id and by client order id), replace, cancel, cancel all."""
 
-import uuid
-
 from rest_framework.response import Response
 
 from common.errors import ServiceError
@@ -20,10 +18,12 @@ from gateways.alpaca.inputs import (
     time_param,
 )
 from gateways.alpaca.trading.formats import order_answer
+from orders.api.serializers import order_json
 from orders.api.views.common import placing_account
 from orders.models import Order
-from orders.selectors import order_get, order_get_by_client_id, order_history
+from orders.selectors import order_get, order_get_by_client_id, order_history, order_list_by_ids
 from orders.services import order_cancel, order_cancel_all, order_place, order_replace
+from realtime.publish.notices import order_notices_publish
 
 TYPES = tuple(Order.Type.values)
 TIMES_IN_FORCE = tuple(Order.TimeInForce.values)
@@ -67,7 +67,8 @@ def order_request(data) -> dict:
         "time_in_force": choice(data, "time_in_force", TIMES_IN_FORCE, required=True),
         "limit_price": decimal_value(data, "limit_price"),
         "stop_price": decimal_value(data, "stop_price"),
-        "client_order_id": client_order_id_value(data) or str(uuid.uuid4()),
+        # Absent: the order's own UUID is its client order id (trading.formats), with no lookup to pay.
+        "client_order_id": client_order_id_value(data),
     }
 
 
@@ -103,7 +104,10 @@ class OrderListView(AlpacaView):
         return Response([order_answer(order) for order in orders])
 
     def delete(self, request):
-        canceled = order_cancel_all(account=current_account(request))
+        account = current_account(request)
+        canceled = order_cancel_all(account=account)
+        order_notices_publish(account_id=account.pk, event="pending_cancel",
+                              orders=[order_json(o) for o in order_list_by_ids(account=account, order_ids=canceled)])
         return Response([{"id": order_uuid(pk), "status": 200, "body": None} for pk in canceled], status=207)
 
 
@@ -136,14 +140,16 @@ class OrderDetailView(AlpacaView):
         return Response(order_answer(order))
 
     def delete(self, request, order_id: str):
+        account = current_account(request)
         try:
-            order_cancel(account=current_account(request), order_id=order_pk(order_id))
+            order = order_cancel(account=account, order_id=order_pk(order_id))
         except ServiceError as error:
             if error.kind == "not_found":
                 raise not_found("order not found") from None
             if error.code == "order_not_open":
                 raise AlpacaError(422, 42210000, error.detail) from None
             raise
+        order_notices_publish(account_id=account.pk, event="pending_cancel", orders=[order_json(order)])
         return Response(status=204)
 
 

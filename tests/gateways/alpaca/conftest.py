@@ -5,6 +5,7 @@ import asyncio
 import sys
 import threading
 import warnings
+from contextlib import contextmanager
 
 import pytest
 
@@ -17,10 +18,16 @@ warnings.filterwarnings("ignore", message="websockets.legacy is deprecated", cat
 
 @pytest.fixture
 def venue(transactional_db):
+    with serving() as address:
+        yield address
+
+
+@contextmanager
+def serving(**env: str):
     port = free_port()
     argv = [venv_bin("uvicorn"), "tradeapp.asgi:application", "--host", "127.0.0.1", "--port", str(port),
             "--lifespan", "off", "--no-access-log", "--ws-per-message-deflate", "false"]
-    with running(argv, log_name="alpaca-uvicorn") as process:
+    with running(argv, log_name="alpaca-uvicorn", **env) as process:
         wait_for(lambda: http_ok(f"http://127.0.0.1:{port}/healthz") or process.poll() is not None, 30, "web server")
         assert process.poll() is None, process.log_path.read_text()[-2000:]
         yield f"127.0.0.1:{port}"

@@ -10,6 +10,7 @@ import requests
 from websockets.asyncio.client import connect
 
 from orders.models import Order
+from tests.gateways.alpaca.conftest import serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -152,3 +153,12 @@ async def test_bad_stream_messages(venue, traders):
         await ws.send(json.dumps({"action": "authenticate", "data": {"key_id": 5, "secret_key": None}}))
         assert json.loads(await ws.recv())["data"]["status"] == "unauthorized"
         await asyncio.wait_for(ws.wait_closed(), 10)
+
+
+def test_rate_limited_is_429_with_retry_after(traders):
+    buyer = traders["buyer"]
+    with serving(API_THROTTLE_RATE="3/min") as venue:
+        assert [call(venue, buyer, "GET", "/v2/clock")[0] for _ in range(3)] == [200] * 3
+        response = requests.get(f"http://{venue}/v2/orders", headers=buyer.headers(), timeout=10)
+        assert (response.status_code, response.json()) == (429, {"code": 42910000, "message": "rate limit exceeded"})
+        assert int(response.headers["Retry-After"]) >= 1

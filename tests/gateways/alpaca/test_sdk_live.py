@@ -2,6 +2,7 @@
 (account, assets, clock, calendar; submit, replace, cancel; a fill against a second account; the
 position closed in parts), both streams receiving it, and the market-data REST calls."""
 
+import threading
 from decimal import Decimal as D
 
 import pytest
@@ -25,14 +26,17 @@ from alpaca.trading.requests import (
     MarketOrderRequest,
     ReplaceOrderRequest,
     StopLimitOrderRequest,
+    StopOrderRequest,
 )
 from alpaca.trading.stream import TradingStream
 
+from common.redis import get_redis
 from gateways.alpaca.ids import order_uuid
-from marketdata.models import Candle
+from marketdata.models import Candle, Instrument
 from orders.models import Order, Position
+from realtime.channels import account_channel
 from tests.gateways.alpaca.conftest import StreamThread
-from tests.processes import wait_for
+from tests.processes import ROOT, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -94,17 +98,34 @@ def test_a_bot_trades_through_alpaca_py(engine, venue, traders):
                                                       time_in_force=TimeInForce.GTC, stop_price="105.00",
                                                       limit_price=105.5))
         assert (stop.type, stop.stop_price, stop.limit_price) == ("stop_limit", "105.00", "105.50")
-        ioc = bot.submit_order(LimitOrderRequest(symbol="AAPL", qty=1, side=OrderSide.BUY,
-                                                 time_in_force=TimeInForce.IOC, limit_price=90))
-        updates.wait(lambda u: u.event in ("canceled", "expired") and u.order.id == ioc.id, "ioc done")
+        stop_buy = bot.submit_order(StopOrderRequest(symbol="AAPL", qty=2, side=OrderSide.BUY,
+                                                     time_in_force=TimeInForce.GTC, stop_price=106))
+        assert (stop_buy.type, stop_buy.stop_price, stop_buy.limit_price) == ("stop", "106.00", None)
+        for tif in (TimeInForce.IOC, TimeInForce.FOK):
+            unfilled = bot.submit_order(LimitOrderRequest(symbol="AAPL", qty=1, side=OrderSide.BUY,
+                                                          time_in_force=tif, limit_price=90))
+            updates.wait(lambda u: u.event in ("canceled", "expired") and u.order.id == unfilled.id, f"{tif} done")
         canceled = bot.cancel_orders()
-        assert [c.id for c in canceled] == [stop.id] and canceled[0].status == 200
+        assert sorted(str(c.id) for c in canceled) == sorted([str(stop.id), str(stop_buy.id)])
+        assert {c.status for c in canceled} == {200}
         wait_for(settled, 20, "cancels settled")
+        for each in (order, stop, stop_buy):
+            updates.wait(lambda u: u.event == "canceled" and u.order.id == each.id, "canceled event")
+        # pending_cancel (from the web process, at the request) comes before canceled (from the engine),
+        # or not at all when the engine was faster than the notice.
+        events = {each.id: [u.event for u in updates.received if u.order.id == each.id] for each in (order, stop, stop_buy)}
+        assert all(e[-1] == "canceled" and (e[-2] != "pending_cancel" or "pending_cancel" not in e[:-2])
+                   for e in events.values()), events
+        assert any("pending_cancel" in e for e in events.values()), events
+        notice = next(u for u in updates.received if u.event == "pending_cancel")
+        assert notice.order.status == OrderStatus.PENDING_CANCEL
 
         # A fill against a second account: both sides' events, the position, the tape.
         resting = bot.submit_order(LimitOrderRequest(symbol="AAPL", qty=5, side=OrderSide.BUY,
                                                      time_in_force=TimeInForce.GTC, limit_price=100))
         updates.wait(lambda u: u.event == "new" and u.order.id == resting.id, "resting new")
+        assert resting.client_order_id == str(resting.id)  # none sent: its own id serves
+        assert bot.get_order_by_client_id(resting.client_order_id).id == resting.id
         other.submit_order(LimitOrderRequest(symbol="AAPL", qty=5, side=OrderSide.SELL,
                                              time_in_force=TimeInForce.GTC, limit_price="100.00"))
         fill = updates.wait(lambda u: u.event == "fill" and u.order.id == resting.id, "fill event")
@@ -177,3 +198,31 @@ def test_close_all_positions_cancels_first(engine, venue, traders):
     with pytest.raises(Exception) as refused:
         bot.submit_order(market_sell)
     assert refused.value.status_code == 403 and refused.value.code == 40310000
+
+
+def test_the_example_bot_of_the_docs_runs(engine, venue, traders):
+    """docs/alpaca.md's ten lines, with this venue's keys and address, until its first update."""
+    alice = traders["buyer"]
+    Instrument.objects.filter(symbol="AAPL").update(reference_price=D("190.00"))  # as seed_demo has it
+    text = (ROOT / "docs" / "alpaca.md").read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(code.strip().splitlines()) == 10
+    code = code.replace('"PK...", "...", "127.0.0.1:8000"', f'"{alice.key_id}", "{alice.secret}", "{venue}"')
+    code = code.replace("stream.run()", "started.append(stream)")
+    started, printed = [], []
+    namespace = {"started": started, "print": lambda *args: printed.append(args)}
+    exec(compile(code, "docs/alpaca.md", "exec"), namespace)  # noqa: S102 - the documentation's own example
+    assert printed[0] == ("100000.00", [])
+    thread = StreamThread.__new__(StreamThread)
+    thread.stream, thread.received = started[0], printed
+    thread.thread = threading.Thread(target=started[0].run, daemon=True)
+    thread.thread.start()
+    try:
+        channel = account_channel(alice.account.pk)
+        wait_for(lambda: get_redis().pubsub_numsub(channel)[0][1] > 0, 30, "the example's stream listening")
+        seller = TradingClient(traders["seller"].key_id, traders["seller"].secret, url_override=f"http://{venue}")
+        seller.submit_order(LimitOrderRequest(symbol="AAPL", qty=10, side=OrderSide.SELL,
+                                              time_in_force=TimeInForce.DAY, limit_price="189.50"))
+        wait_for(lambda: ("fill", OrderStatus.FILLED, 189.5, 10.0) in printed[1:], 30, "the example's fill")
+    finally:
+        thread.stop()
