@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: run test build-engine clean-engine bench-engine bench-orders bench-ws check-python migrate demo lint-imports clean
+.PHONY: run test build-engine clean-engine bench-engine bench-orders bench-ws faults check-python migrate demo lint-imports clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -61,6 +61,12 @@ bench-orders: $(VENV)/.run-deps
 
 bench-ws: $(VENV)/.run-deps
 	$(PY) bench/ws_fanout.py
+
+# The fault matrix (docs/operations.md): make run's stack under load, each process killed -9 in
+# turn, the database taken away. On PostgreSQL, with a database of its own (dropped and created):
+# DATABASE_URL=postgres://postgres@127.0.0.1:5432/tradeapp_faults make faults [BENCH_ARGS=--smoke]
+faults: $(VENV)/.run-deps
+	$(PY) bench/faults.py $(BENCH_ARGS)
 
 clean:
 	rm -rf staticfiles .pytest_cache .hypothesis

@@ -86,6 +86,7 @@ class Load:
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
+        self.since, self.ran = time.monotonic(), 0.0
         self.running.set()
         self.threads = [threading.Thread(target=self._client, args=(i,), daemon=True) for i in range(len(self.tokens))]
         for thread in self.threads:
@@ -93,14 +94,24 @@ class Load:
 
     def pause(self) -> None:
         self.running.clear()
+        self.ran += time.monotonic() - self.since
         time.sleep(0.5)  # requests in flight are answered
 
     def resume(self) -> None:
+        self.since = time.monotonic()
         self.running.set()
 
+    def achieved_rate(self) -> float:
+        """Requests answered per second of the time the clients ran."""
+        ran = self.ran + (time.monotonic() - self.since if self.running.is_set() else 0)
+        return len(self.records) / ran if ran else 0.0
+
     def stop(self) -> None:
+        if self.running.is_set():
+            self.ran += time.monotonic() - self.since
         self.stopping.set()
         self.running.set()
+        self.since = time.monotonic()
         for thread in self.threads:
             thread.join(timeout=30)
 

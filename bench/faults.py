@@ -9,7 +9,8 @@ taken away. Per fault it prints:
 - acked: orders acknowledged (201) in the fault's window; lost: acknowledged orders missing or
   never taken by the engine (must be 0); double: orders filled beyond their quantity or whose
   filled quantity differs from the sum of their trades (must be 0); 5xx: answers 5xx other than
-  503 (must be 0); 503: outage answers (expected while a dependency is away);
+  503 (must be 0); 503: outage answers (expected while a dependency is away); 429: admission
+  control's engine_busy while the engine catches up;
 - audit: `manage.py audit`'s violations; book: the engine's published book (Redis) equals the
   resting orders in the database; ws: WebSocket clients connected again and resynced by sequence.
 
@@ -95,19 +96,24 @@ def run_fault(stack: Stack, load: Load, ws: WsWatchers, fault: str, args) -> dic
     # Every process up and not in a backoff: what the fault finds is a settled venue.
     stack.wait(lambda: len(stack.web_workers()) == 2, 60, "both web workers")
     first, t0 = len(load.records), time.time()
+    workers = stack.web_workers()
     killed = inject(stack, fault, args)
     stack.wait(lambda: load.accepting_since(t0) is not None, 90, f"orders accepted again after {fault}")
     accepting = load.accepting_since(t0) - t0
-    back = stack.restarted_since(killed, t0) if killed else None
-    if fault.startswith("web worker"):
-        stack.wait(lambda: len(stack.web_workers()) == 2, 60, "the web worker replaced")
+    back = None
+    if killed:
+        stack.wait(lambda: stack.restarted_since(killed, t0) is not None, 90, f"{killed} restarted")
+        back = stack.restarted_since(killed, t0)
+    elif fault.startswith("web worker"):  # uvicorn replaces its worker
+        stack.wait(lambda: len(stack.web_workers()) == 2 and stack.web_workers() != workers, 60, "the worker replaced")
+        back = time.time() - t0  # (polled: an upper bound)
     time.sleep(args.after)  # the venue under load once it is back
     load.pause()
     window = load.records[first:]
     row = {"fault": fault, "back": back, "accepting": accepting,
            "acked": sum(1 for r in window if r[1] == 201),
            "5xx": sum(1 for r in window if r[1] >= 500 and r[1] != 503),
-           "503": sum(1 for r in window if r[1] == 503)}
+           "503": sum(1 for r in window if r[1] == 503), "429": sum(1 for r in window if r[1] == 429)}
     row.update(check_orders(load.acked_ids(), timeout=args.drain_timeout))
     row["book"] = check_books(stack.redis_url)
     row["ws"] = _ws_or_skip(ws, stack)
@@ -123,7 +129,7 @@ def _ws_or_skip(ws: WsWatchers, stack: Stack) -> str:
 
 
 def print_table(rows: list[dict]) -> None:
-    cols = ["fault", "back", "accepting", "acked", "lost", "double", "5xx", "503", "audit", "book", "ws"]
+    cols = ["fault", "back", "accepting", "acked", "lost", "double", "5xx", "503", "429", "audit", "book", "ws"]
     fmt = {"back": lambda v: "-" if v is None else f"{v:.1f} s", "accepting": lambda v: f"{v:.1f} s"}
     cells = [[fmt.get(c, str)(row[c]) for c in cols] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(cols)]
@@ -137,13 +143,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--rate", type=float, default=None, help="orders/s offered by the REST clients (100; smoke 30)")
-    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=None, help="REST clients (20; smoke 4)")
     parser.add_argument("--after", type=float, default=None, help="seconds of load once a fault is over (5; smoke 2)")
     parser.add_argument("--drain-timeout", type=float, default=45)
     parser.add_argument("--pg-restart", action="store_true", help="restart the PostgreSQL server for the database fault")
     parser.add_argument("--faults", default=None, help="comma-separated subset, e.g. engine,redis")
     args = parser.parse_args()
     rate = args.rate or (30 if args.smoke else 100)
+    args.clients = args.clients or (4 if args.smoke else 20)
     args.after = args.after if args.after is not None else (2 if args.smoke else 5)
     var_dir = ROOT / "var" / f"faults-{os.getpid()}"
     shutil.rmtree(var_dir, ignore_errors=True)
@@ -174,7 +181,8 @@ def main() -> int:
         ws.stop()
         left = stack.stop()
     latencies = [r[2] for r in load.records if r[1] == 201]
-    print(f"\n{len(load.records)} requests, {sum(r['acked'] for r in rows)} orders acked in the fault windows, "
+    print(f"\n{len(load.records)} requests ({load.achieved_rate():.0f}/s while the clients ran; {rate:g}/s offered), "
+          f"{sum(r['acked'] for r in rows)} orders acked in the fault windows, "
           f"201 latency p50 {percentile(latencies, 0.5) * 1000:.0f} ms p99 {percentile(latencies, 0.99) * 1000:.0f} ms; "
           f"{time.monotonic() - started:.0f} s; processes left after the supervisor stopped: {left}\n")
     print_table(rows)

@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 
 from common.errors import ServiceError
 from common.logging import get_logger
+from common.outages import outage_logged
 from common.redis import get_redis
 from orders.bus import shard_for, stream_for_shard
 
@@ -51,8 +52,9 @@ def admission_check(*, symbols) -> None:
             if lag > bound:
                 raise ServiceError("engine_busy", f"The matching engine is {lag:.1f} s behind; retry shortly.",
                                    kind="throttled", retry_after=max(1, math.ceil(lag - bound)))
-    except RedisError:
-        log.warning("admission not checked: Redis unavailable")
+    except RedisError as error:
+        if not outage_logged(log, error, what="admission not checked"):
+            log.warning("admission not checked: Redis unavailable")
 
 
 def admission_reset() -> None:

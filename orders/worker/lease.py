@@ -1,7 +1,8 @@
 """One engine process per shard, at any time.
 
-- Lease: `engine:{n}:{i}:lease` in Redis holds the owner's id with a LEASE_SECONDS expiry, renewed
-  with every heartbeat (only by its holder: a Lua check-and-extend). A second process for the same
+- Lease: `engine:{n}:{i}:lease` in Redis holds the owner's id (`host:pid:tag`) with a LEASE_SECONDS expiry, renewed
+  with every heartbeat (only by its holder: a Lua check-and-extend; a holder that finds the key
+  gone, after a restart of Redis, takes it again, the fence keeping that safe). A second process for the same
   shard waits, and takes over when the holder stops renewing (it died, or lost Redis).
 - Fence: each acquisition takes a new epoch (INCR in Redis) and writes it into the shard's
   EngineShard row; every batch's transaction updates that row only where it still carries the
@@ -30,9 +31,24 @@ log = get_logger("orders.engine")
 LEASE_SECONDS = 5
 LAYOUT_KEY = "engine:layout"
 MAX_SHARDS_SCANNED = 32  # old layouts looked for when moving queued commands
+# Extend the lease if this process holds it; take it again if nobody does (Redis restarted without
+# it, or it expired while Redis was away): safe, as a process that took the shard meanwhile holds
+# the key, or raised the fence's epoch so that this process's next batch fails (LeaseLost).
 RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+if not current then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+# Delete KEYS[1] only if it still holds ARGV[1].
+DROP = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
 end
 return 0
 """
@@ -74,6 +90,21 @@ def shard_fence(*, shard: int, shards: int, epoch: int) -> None:
         raise LeaseLost(f"shard {shard}/{shards}: epoch {epoch} no longer owns it")
 
 
+def _dead_here(holder: str) -> bool:
+    """The holder `host:pid:tag` is a process of this machine that no longer runs."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # someone's process has the pid: alive as far as we know
+    return False
+
+
 class ShardLease:
     def __init__(self, redis, *, shard: int, shards: int):
         self.redis, self.shard, self.shards = redis, shard, shards
@@ -82,6 +113,7 @@ class ShardLease:
         self.epoch: int | None = None
         self._renew = redis.register_script(RENEW)
         self._switch = redis.register_script(SWITCH)
+        self._drop = redis.register_script(DROP)
 
     async def acquire(self, stopping: asyncio.Event, *, in_db_thread) -> bool:
         """Wait until this process holds the lease (False if told to stop first); then the fence
@@ -96,9 +128,16 @@ class ShardLease:
                 log.info("engine lease acquired", shard=self.shard, shards=self.shards, epoch=self.epoch,
                          owner=self.owner, waited=waited)
                 return True
+            holder = (await self.redis.get(self.key) or b"").decode()
+            if holder and _dead_here(holder) and await self._drop(keys=[self.key], args=[holder]):
+                # Its holder died on this machine (killed -9 and restarted by the supervisor, say):
+                # no need to wait for the lease to expire; the fence stays the guarantee.
+                log.info("engine lease of a dead process dropped", shard=self.shard, shards=self.shards,
+                         holder=holder)
+                continue
             if not waited:
                 log.info("engine lease held by another process; waiting", shard=self.shard, shards=self.shards,
-                         holder=(await self.redis.get(self.key) or b"").decode())
+                         holder=holder)
                 waited = True
             try:
                 await asyncio.wait_for(stopping.wait(), 1.0)

@@ -134,6 +134,7 @@ class EngineWorker:
                     # Read again (commands are idempotent by order id), then acknowledged.
                     self.unacknowledged = False
                     await self._drain_pending()
+                    await self._trim_delivered()
                 except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
                     self.unacknowledged = True
                     outage_logged(log, error, what="pending commands not read")
@@ -154,6 +155,7 @@ class EngineWorker:
             except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
                 if not outage_logged(log, error, what="commands not read; retrying"):
                     log.warning("commands not read; retrying", error=repr(error)[:200])
+                self.unacknowledged = True  # Redis may come back from its append-only file: look again
                 await self._sleep(1)
                 continue
             if entries:
@@ -209,6 +211,17 @@ class EngineWorker:
             if not pending:
                 return
             await self._process(self._decode(pending))
+
+    async def _trim_delivered(self) -> None:
+        """Delete what the group has delivered and nothing waits for any more: after a restart of
+        Redis from its append-only file, an acknowledgement can be back without its XDEL, and such
+        an entry would count as waiting for admission control (orders.services.admission)."""
+        for group in await self.redis.xinfo_groups(self.stream):
+            name = group["name"].decode() if isinstance(group["name"], bytes) else group["name"]
+            if name == GROUP and not group["pending"]:
+                last = group["last-delivered-id"]
+                await self.redis.xtrim(self.stream, minid=last, approximate=False)  # the ids below it
+                await self.redis.xdel(self.stream, last)
 
     def _decode(self, entries) -> list[tuple[bytes, BusCommand | None]]:
         decoded = []
