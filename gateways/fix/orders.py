@@ -28,15 +28,22 @@ def order_body(message: Message) -> dict:
         raise Refusal("Side(54) must be 1 (buy) or 2 (sell)", "11")
     ord_type = reports.ORD_TYPE_OF.get(message.get(40))
     if ord_type is None:
-        raise Refusal(f"OrdType(40) {message.get(40)} is not supported: 1 market, 2 limit, 3 stop, 4 stop limit", "11")
+        raise Refusal(f"OrdType(40) {message.get(40)} is not supported: 1 market, 2 limit, 3 stop, 4 stop limit, P midpoint peg", "11")
     tif = reports.TIF_OF.get(message.get(59, "0"))
     if tif is None:
         raise Refusal(f"TimeInForce(59) {message.get(59)} is not supported: 0 day, 1 GTC, 3 IOC, 4 FOK", "11")
     exec_inst = (message.get(18) or "").split()
-    if any(value != "6" for value in exec_inst):
-        raise Refusal("ExecInst(18): only 6 (participate don't initiate: post-only) is supported", "11")
+    if any(value not in ("6", "M") for value in exec_inst):
+        raise Refusal("ExecInst(18): 6 (participate don't initiate: post-only) or M (mid-price peg) only", "11")
+    if (ord_type == "midpoint") != ("M" in exec_inst):
+        raise Refusal("a midpoint order is OrdType(40) P with ExecInst(18) M", "11")
     body = {"symbol": message.get(55), "side": side, "type": ord_type, "qty": Decimal(message.get(38)),
             "time_in_force": tif, "post_only": "6" in exec_inst, "client_order_id": message.get(11)}
+    if ord_type == "midpoint":
+        if message.get(44) is not None:
+            body["limit_price"] = Decimal(message.get(44))  # the cap
+        if message.get(110) is not None:
+            body["min_qty"] = Decimal(message.get(110))
     if ord_type in ("limit", "stop_limit"):
         if message.get(44) is None:
             raise Refusal("Price(44) is required for a limit order")
