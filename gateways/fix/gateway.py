@@ -9,15 +9,16 @@ from functools import partial
 from django.db import close_old_connections, connection
 from django.db.utils import DatabaseError
 
-from common.jsontext import loads
+from common.errors import ServiceError
 from common.logging import get_logger
 from common.redis import new_async_redis
 from gateways.fix.connection import Connection
 from gateways.fix.marketdata import MarketDataFeed
 from gateways.fix.orders import OrderEntry, reports_of_updates
 from gateways.fix.selectors import fix_cl_ord_ids_open, fix_sessions_enabled
-from gateways.fix.services import fix_sessions_all_disconnected
+from gateways.fix.services import fix_session_private_start, fix_sessions_all_disconnected
 from gateways.fix.session import SessionState
+from orders.private import PrivateMessage, private_events_after, private_seq
 from realtime.channels import account_channel, hub_control_channel, symbol_channel
 from realtime.messages import MalformedMessage, MarketData, PrivateMessages, decode
 
@@ -121,8 +122,10 @@ class Gateway:
         if state.kind == "order_entry":
             state.orders = {order_id: ids[-1] for order_id, ids in (await self.db(fix_cl_ord_ids_open, session_id=row.pk)).items()}
         if state.kind in ("order_entry", "drop_copy"):
-            self.by_account.setdefault(state.account_id, set()).add(state)
             await self._subscribe(account_channel(state.account_id))
+            state.received_seq = state.private_seq = await self.db(fix_session_private_start, session_id=row.pk)
+            self.by_account.setdefault(state.account_id, set()).add(state)
+            await self._catch_up(state)  # what the account did since: the gateway may have been down
         return state
 
     async def on_logon(self, state) -> None:
@@ -170,22 +173,72 @@ class Gateway:
                 continue
             try:
                 if isinstance(decoded, PrivateMessages):
-                    updates = [body for body in (loads(text) for _, text in decoded.messages)
-                               if body.get("type") == "order_update"]
-                    if updates:
-                        self.on_order_updates(decoded.account_id, updates)
+                    self.on_private(decoded.account_id, decoded.messages)
                 elif isinstance(decoded, MarketData):
                     self.marketdata.on_market_data(decoded)
             except Exception:
                 log.exception("FIX gateway could not handle a publication")
 
-    def on_order_updates(self, account_id: int, updates: list[dict]) -> None:
+    def on_private(self, account_id: int, messages: list[tuple[int, str]]) -> None:
         for state in list(self.by_account.get(account_id, ())):
-            if state.holds(updates):
-                state.deferred.append(updates)
-            else:
-                self._report(state, updates)
+            if state.catching_up:
+                state.private_buffer.append(messages)
+                continue
+            fresh = [(seq, text) for seq, text in messages if seq > state.received_seq]
+            if fresh and fresh[0][0] != state.received_seq + 1:
+                # A publication lost, or two shards' in the other order: read what is missing.
+                state.private_buffer.append(fresh)
+                asyncio.get_running_loop().create_task(self._catch_up(state))
+            elif fresh:
+                self._take(state, fresh)
 
-    def _report(self, state, updates: list[dict]) -> None:
-        for msg_type, fields in reports_of_updates(state, updates):
+    def _take(self, state, messages: list[tuple[int, str]]) -> None:
+        """Consecutive private messages after `state.received_seq`: reported now, or deferred behind
+        a request in flight."""
+        state.received_seq = messages[-1][0]
+        updates = []
+        for seq, text in messages:
+            message = PrivateMessage.decode(state.account_id, text)
+            if message.type == "order_update":
+                updates.append((seq, message.body))
+        updates.append((state.received_seq, None))  # where the stream is once these are reported
+        if state.holds(updates[:-1]):
+            state.deferred.append(updates)
+        else:
+            self._report(state, updates)
+
+    async def _catch_up(self, state) -> None:
+        """Read the account's private messages after `received_seq` from the database, then those
+        that arrived meanwhile."""
+        if state.catching_up:
+            return
+        state.catching_up = True
+        try:
+            while True:
+                try:
+                    events = await self.db(private_events_after, account_id=state.account_id, since=state.received_seq)
+                except ServiceError as error:
+                    last = await self.db(private_seq, account_id=state.account_id)
+                    log.warning("FIX session's private stream not kept; reports skipped", session=state.comp_id,
+                                since=state.received_seq, last=last, code=error.code)
+                    state.received_seq = state.private_seq = last
+                    state.inbound_advanced()
+                    break
+                if events.texts:
+                    self._take(state, list(enumerate(events.texts, start=events.since + 1)))
+                if not events.more:
+                    break
+        except Exception:
+            log.exception("FIX session's private stream not read", session=state.comp_id)
+        finally:
+            state.catching_up = False
+        buffered, state.private_buffer = state.private_buffer, []
+        for messages in buffered:
+            self.on_private(state.account_id, messages)
+
+    def _report(self, state, updates: list[tuple[int, dict | None]]) -> None:
+        *items, (last_seq, _) = updates
+        for msg_type, fields in reports_of_updates(state, items):
             state.send(msg_type, fields)
+        state.private_seq = max(state.private_seq, last_seq)
+        state.inbound_advanced()

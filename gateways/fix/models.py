@@ -22,6 +22,10 @@ class FixSession(models.Model):
     enabled = models.BooleanField(default=True)
     next_in_seq = models.BigIntegerField(default=1)
     next_out_seq = models.BigIntegerField(default=1)
+    # The account's private stream (orders.private) as far as this session's reports go: what
+    # follows it is reported on the next start, so nothing is missed while the gateway is down.
+    # None until the session is first loaded (it starts from the account's seq then).
+    private_seq = models.BigIntegerField(null=True, blank=True)
     connected_at = models.DateTimeField(null=True, blank=True)  # set while a connection is logged on
     connected_from = models.CharField(max_length=64, blank=True, default="")
     last_logout_at = models.DateTimeField(null=True, blank=True)

@@ -28,15 +28,22 @@ def order_body(message: Message) -> dict:
         raise Refusal("Side(54) must be 1 (buy) or 2 (sell)", "11")
     ord_type = reports.ORD_TYPE_OF.get(message.get(40))
     if ord_type is None:
-        raise Refusal(f"OrdType(40) {message.get(40)} is not supported: 1 market, 2 limit, 3 stop, 4 stop limit", "11")
+        raise Refusal(f"OrdType(40) {message.get(40)} is not supported: 1 market, 2 limit, 3 stop, 4 stop limit, P midpoint peg", "11")
     tif = reports.TIF_OF.get(message.get(59, "0"))
     if tif is None:
         raise Refusal(f"TimeInForce(59) {message.get(59)} is not supported: 0 day, 1 GTC, 3 IOC, 4 FOK", "11")
     exec_inst = (message.get(18) or "").split()
-    if any(value != "6" for value in exec_inst):
-        raise Refusal("ExecInst(18): only 6 (participate don't initiate: post-only) is supported", "11")
+    if any(value not in ("6", "M") for value in exec_inst):
+        raise Refusal("ExecInst(18): 6 (participate don't initiate: post-only) or M (mid-price peg) only", "11")
+    if (ord_type == "midpoint") != ("M" in exec_inst):
+        raise Refusal("a midpoint order is OrdType(40) P with ExecInst(18) M", "11")
     body = {"symbol": message.get(55), "side": side, "type": ord_type, "qty": Decimal(message.get(38)),
             "time_in_force": tif, "post_only": "6" in exec_inst, "client_order_id": message.get(11)}
+    if ord_type == "midpoint":
+        if message.get(44) is not None:
+            body["limit_price"] = Decimal(message.get(44))  # the cap
+        if message.get(110) is not None:
+            body["min_qty"] = Decimal(message.get(110))
     if ord_type in ("limit", "stop_limit"):
         if message.get(44) is None:
             raise Refusal("Price(44) is required for a limit order")
@@ -213,20 +220,22 @@ class OrderEntry:
         state.send("r", base + [(55, symbol if request_type == "1" else None), (531, request_type), (533, count)])
 
 
-def reports_of_updates(state, updates: list[dict]) -> list[list[tuple[int, object]]]:
-    """The ExecutionReports (or OrderCancelRejects, as (MsgType, fields)) a session gets for one batch's
-    order updates of its account: an order entry session those of its own orders, a drop copy all."""
-    later_fills: dict[int, Decimal] = {}
-    cums: list[str | None] = [None] * len(updates)
-    for index in range(len(updates) - 1, -1, -1):  # each report's CumQty: the body is the batch's end state
-        update = updates[index]
-        order = update["order"]
-        behind = later_fills.get(order["id"], Decimal(0))
+def reports_of_updates(state, items: list[tuple[int, dict]]) -> list[tuple[str, list]]:
+    """The ExecutionReports (and OrderCancelRejects) as (MsgType, fields) a session gets for order updates
+    of its account's private stream, (seq, body) in seq order: an order entry session those of its own
+    orders, a drop copy all. A body's order is as its batch left it: each report's CumQty is that
+    less the fills of the same batch after it."""
+    later_fills: dict[tuple, Decimal] = {}
+    cums: list[str | None] = [None] * len(items)
+    for index in range(len(items) - 1, -1, -1):
+        order = items[index][1]["order"]
+        key = (order["id"], order["filled_qty"], order["updated_at"])  # one batch's body of the order
+        behind = later_fills.get(key, Decimal(0))
         cums[index] = str(Decimal(order["filled_qty"]) - behind) if behind else order["filled_qty"]
-        if update.get("fill"):
-            later_fills[order["id"]] = behind + Decimal(update["fill"]["qty"])
+        if items[index][1].get("fill"):
+            later_fills[key] = behind + Decimal(items[index][1]["fill"]["qty"])
     out = []
-    for update, cum in zip(updates, cums):
+    for (seq, update), cum in zip(items, cums):
         order, event = update["order"], update["event"]
         order_id = order["id"]
         if state.kind == "order_entry" and order_id not in state.orders:
@@ -247,12 +256,7 @@ def reports_of_updates(state, updates: list[dict]) -> list[list[tuple[int, objec
             if state.kind == "order_entry":
                 state.orders[order_id] = current
         fill = update.get("fill") or {}
-        if event in ("fill", "partial_fill"):
-            exec_id = f"{order_id}-F-{fill.get('trade_id')}"
-        elif event == "replaced":
-            exec_id = f"{order_id}-5-{unique_suffix()}"
-        else:
-            exec_id = f"{order_id}-{reports.EXEC_TYPE.get(event, event)}"
+        exec_id = f"{state.account_id}-{seq}"  # the event's place in the account's private stream
         ord_status = None
         if event == "new":
             ord_status = "1" if Decimal(cum) else "0"

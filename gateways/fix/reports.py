@@ -10,7 +10,7 @@ from gateways.fix.codec import utc_timestamp
 
 SIDE = {"buy": "1", "sell": "2"}
 SIDE_OF = {v: k for k, v in SIDE.items()}
-ORD_TYPE = {"market": "1", "limit": "2", "stop": "3", "stop_limit": "4"}
+ORD_TYPE = {"market": "1", "limit": "2", "stop": "3", "stop_limit": "4", "midpoint": "P"}
 ORD_TYPE_OF = {v: k for k, v in ORD_TYPE.items()}
 TIF = {"day": "0", "gtc": "1", "ioc": "3", "fok": "4"}
 TIF_OF = {v: k for k, v in TIF.items()}
@@ -68,7 +68,8 @@ def execution_report(order: dict, *, exec_type: str, exec_id: str, ord_status: s
         (44, order.get("limit_price")),
         (99, order.get("stop_price")),
         (59, TIF.get(order.get("time_in_force"))),
-        (18, "6" if order.get("post_only") else None),
+        (18, "6" if order.get("post_only") else "M" if order.get("type") == "midpoint" else None),
+        (110, order.get("min_qty")),
         (32, last_qty),
         (31, last_px),
         (151, leaves),

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from common.errors import ServiceError
 from gateways.fix.models import FixClOrdID, FixOutbound, FixSession
+from orders.private import private_seq
 
 
 def fix_session_connected(*, session_id: int, address: str, reset: bool) -> tuple[int, int]:
@@ -32,15 +33,28 @@ def fix_sessions_all_disconnected() -> None:
     FixSession.objects.filter(connected_at__isnull=False).update(connected_at=None)
 
 
-def fix_session_store(*, session_id: int, next_in: int, next_out: int,
+def fix_session_store(*, session_id: int, next_in: int, next_out: int, private_seq: int | None,
                       journal: list[tuple[int, str, bytes]]) -> None:
-    """The session's sequence numbers and the application messages about to be sent, in one
-    transaction (before they are written to the socket)."""
+    """The session's sequence numbers, how far in its account's private stream its reports go, and
+    the application messages about to be sent, in one transaction (before they are written to the
+    socket)."""
     with transaction.atomic():
         if journal:
             FixOutbound.objects.bulk_create([FixOutbound(session_id=session_id, seq=seq, msg_type=msg_type, raw=raw)
                                              for seq, msg_type, raw in journal], ignore_conflicts=True)
-        FixSession.objects.filter(pk=session_id).update(next_in_seq=next_in, next_out_seq=next_out)
+        FixSession.objects.filter(pk=session_id).update(next_in_seq=next_in, next_out_seq=next_out,
+                                                        private_seq=private_seq)
+
+
+def fix_session_private_start(*, session_id: int) -> int:
+    """Where the session's reports start in its account's private stream: where they stopped, or
+    for a session never loaded, the account's last seq now."""
+    with transaction.atomic():
+        session = FixSession.objects.select_for_update().get(pk=session_id)
+        if session.private_seq is None:
+            session.private_seq = private_seq(account_id=session.account_id)
+            session.save(update_fields=["private_seq"])
+    return session.private_seq
 
 
 def fix_session_reset(*, session: FixSession) -> None:

@@ -29,13 +29,17 @@ class SessionState:
         self.kind: str = row.kind
         self.next_in: int = row.next_in_seq
         self.next_out: int = row.next_out_seq
-        self.stored = (self.next_in, self.next_out)
+        # The account's private stream: the last seq taken in (reported or waiting), and reported.
+        self.received_seq = self.private_seq = row.private_seq or 0
+        self.catching_up = False
+        self.private_buffer: list[list[tuple[int, str]]] = []
+        self.stored = (self.next_in, self.next_out, self.private_seq)
         self.orders: dict[int, list[str]] = {}  # order id -> this session's ClOrdIDs for it, oldest first
         self.pending: dict[int, tuple[str, str, str]] = {}  # order id -> (cancel|replace, ClOrdID, OrigClOrdID)
         # While a request is with the services, the engine's updates of its order wait (keys: ("c",
         # ClOrdID), ("o", order id)), so that the answer to the request is reported first.
         self.holding: dict[tuple, int] = {}
-        self.deferred: list[list[dict]] = []
+        self.deferred: list[list[tuple[int, dict]]] = []
         self.conn = None  # the logged-on Connection, if any
         # (seq, MsgType, raw, journal, live): `live` when queued for the logged-on connection (what was
         # queued while none was is only journaled: the counterparty asks for it with a ResendRequest)
@@ -48,18 +52,18 @@ class SessionState:
     def hold(self, key: tuple) -> None:
         self.holding[key] = self.holding.get(key, 0) + 1
 
-    def holds(self, updates: list[dict]) -> bool:
+    def holds(self, updates: list[tuple[int, dict]]) -> bool:
         """Whether these updates must wait (one of them is of a request in flight, or earlier ones wait)."""
         if self.deferred:
             return True
         holding = self.holding
         return bool(holding) and any(("o", u["order"]["id"]) in holding or ("c", u["order"].get("client_order_id")) in holding
-                                     for u in updates)
+                                     for _, u in updates)
 
     def reload(self, next_in: int, next_out: int) -> None:
         """The numbers as stored at logon (ops may have reset them meanwhile)."""
         self.next_in, self.next_out = next_in, next_out
-        self.stored = (next_in, next_out)
+        self.stored = (next_in, next_out, self.stored[2])
 
     def send(self, msg_type: str, fields) -> int | None:
         """Queue a message with the next MsgSeqNum. Session-level and market data messages are dropped
@@ -83,8 +87,8 @@ class SessionState:
         return self.conn is not None and self.conn.state is self
 
     def inbound_advanced(self) -> None:
-        """next_in moved: store it with the next batch."""
-        if self.next_in != self.stored[0]:
+        """next_in (or private_seq) moved: store it with the next batch."""
+        if self.next_in != self.stored[0] or self.private_seq != self.stored[2]:
             self._wake.set()
             self.idle.clear()
 
@@ -101,16 +105,16 @@ class SessionState:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._pending or self.next_in != self.stored[0]:
+            while self._pending or self.next_in != self.stored[0] or self.private_seq != self.stored[2]:
                 batch, self._pending = self._pending, []
                 numbered = [seq for seq, _, _, _, _ in batch if seq]
                 next_out = numbered[-1] + 1 if numbered else self.stored[1]
-                wanted = (self.next_in, max(next_out, self.stored[1]))
+                wanted = (self.next_in, max(next_out, self.stored[1]), self.private_seq)
                 journal = [(seq, msg_type, raw) for seq, msg_type, raw, keep, _ in batch if keep]
                 if wanted != self.stored or journal:
                     try:
                         await self.gateway.db(fix_session_store, session_id=self.id, next_in=wanted[0],
-                                              next_out=wanted[1], journal=journal)
+                                              next_out=wanted[1], private_seq=wanted[2], journal=journal)
                         self.stored = wanted
                     except Exception:
                         # Sent anyway: the counterparty must not wait on our database. A restart may

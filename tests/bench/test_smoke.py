@@ -96,3 +96,9 @@ def test_analytics_benchmark_catches_up_and_prints_its_lag():
 def test_risk_entry_benchmark_prints_the_cost_of_limits():
     out = run_bench("risk_entry.py", timeout=180)
     assert "limits cost order_place:" in out and "limits cost order_place_many:" in out, out
+
+
+@pytest.mark.slow
+def test_fix_order_entry_benchmark_prints_its_ratio_and_latency():
+    out = run_bench("fix_orders.py", timeout=300)
+    assert "ratio fix/single" in out and "first ExecutionReport at 50/s offered" in out, out

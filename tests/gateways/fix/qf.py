@@ -96,10 +96,18 @@ HeartBtInt={heartbeat}
         return fix.Session.lookupSession(self.session_id)
 
     def send(self, msg_type: str, fields) -> None:
+        """`fields`: (tag, value), or (NoXXX tag, [[(tag, value), ...], ...]) for a repeating group."""
         message = fix.Message()
         message.getHeader().setField(35, msg_type)
         for tag, value in fields:
-            message.setField(tag, str(value))
+            if isinstance(value, list):
+                for entry in value:
+                    group = fix.Group(tag, entry[0][0])
+                    for entry_tag, entry_value in entry:
+                        group.setField(entry_tag, str(entry_value))
+                    message.addGroup(group)
+            else:
+                message.setField(tag, str(value))
         assert fix.Session.sendToTarget(message, self.session_id)
 
     def expect(self, msg_type: str, timeout: float = 15, **where) -> codec.Message:

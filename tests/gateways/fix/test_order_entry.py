@@ -98,6 +98,16 @@ def test_market_stop_and_stop_limit_orders(clients, venue):
     assert report(buyer.expect("8", t11="sl-1", t150="0"), 39, 40, 44, 99) == {39: "0", 40: "4", 44: "109.00", 99: "108.00"}
 
 
+def test_midpoint_order_fills_at_the_midpoint(clients, venue):
+    buyer = clients("buyer")
+    rest_order(venue["seller"], symbol="AAPL", side="sell", type="limit", qty="5", limit_price="100.05")
+    rest_order(venue["buyer"], symbol="AAPL", side="buy", type="limit", qty="5", limit_price="99.90")
+    rest_order(venue["seller"], symbol="AAPL", side="sell", type="midpoint", qty="4", time_in_force="day")
+    new_order(buyer, "mid-1", "1", "4", ord_type="P", exec_inst="M", tif="0")
+    fill = buyer.expect("8", t11="mid-1", t150="F")
+    assert report(fill, 40, 18, 39, 31, 32, 14, 151) == {40: "P", 18: "M", 39: "2", 31: "99.975", 32: "4", 14: "4", 151: "0"}
+
+
 def test_time_in_force_and_post_only(clients, venue):
     buyer = clients("buyer")
     rest_order(venue["seller"], symbol="AAPL", side="sell", type="limit", qty="5", limit_price="101.00")
@@ -159,7 +169,7 @@ def test_refused_orders(clients, venue):
     assert report(buyer.expect("8", t11="sym-1"), 150, 39, 103, 37) == {150: "8", 39: "8", 103: "1", 37: "NONE"}
     new_order(buyer, "tick-1", "1", "1", price="100.001")
     assert buyer.expect("8", t11="tick-1").get(150) == "8"
-    new_order(buyer, "peg-1", "1", "1", ord_type="P")
+    new_order(buyer, "peg-1", "1", "1", ord_type="P")  # a peg without ExecInst M (mid-price)
     assert report(buyer.expect("8", t11="peg-1"), 150, 103) == {150: "8", 103: "11"}
     assert not Order.objects.filter(client_order_id__in=["sym-1", "tick-1", "peg-1"]).exists()
 
