@@ -119,16 +119,18 @@ def _fits(b: DarkOrder, s: DarkOrder) -> bool:
     """Does the fill of this pair reach both orders' minimum fill quantity?"""
     bl, sl = b.leaves, s.leaves
     fill = bl if bl < sl else sl
-    for o, left in ((b, bl), (s, sl)):
-        mq = o.min_qty
-        if mq is not None and fill < (mq if mq < left else left):
-            return False
-    return True
+    mq = b.min_qty
+    if mq is not None and fill < (mq if mq < bl else bl):
+        return False
+    mq = s.min_qty
+    return mq is None or fill >= (mq if mq < sl else sl)
 
 
 def _pair(book: Book, m: int) -> tuple[DarkOrder, DarkOrder] | None:
     dark = book.dark
     sells = book.dark_sells
+    if not _eligible(dark[sells[0][2]], m):
+        return None  # the best sell's cap does not allow the midpoint: no sell's does
     for _, _, bid in book.dark_buys:
         b = dark[bid]
         if not _eligible(b, m):

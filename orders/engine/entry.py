@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from . import dark
 from .amend import cancel
-from .book import Order, make_order
+from .book import Book, Order, make_order
 from .commands import Cancel, NewOrder
 from .events import Accepted, BookLevel, Canceled, Event, Expired
 from .matching import match, run_live, run_triggers
@@ -37,6 +37,7 @@ STOP_LIMIT: Final = OrderType.STOP_LIMIT
 MIDPOINT: Final = OrderType.MIDPOINT
 GTC: Final = TimeInForce.GTC
 DAY: Final = TimeInForce.DAY
+IOC: Final = TimeInForce.IOC
 FOK: Final = TimeInForce.FOK
 EXPIRE_MARKET: Final = ExpireReason.MARKET
 USER: Final = CancelReason.USER
@@ -131,6 +132,8 @@ def apply(eng: "MatchingEngine", c: Any) -> list[Event]:
             return _general(eng, book, c)
         thr = opp[0] if opp else 0  # crosses every level (see matching.threshold)
         market = True
+    elif c.type is MIDPOINT:
+        return _midpoint(eng, book, c)
     else:
         return _general(eng, book, c)
     qty = c.qty
@@ -198,6 +201,24 @@ def apply(eng: "MatchingEngine", c: Any) -> list[Event]:
             run_triggers(eng, book, ev)
     if book.dark_buys and book.dark_sells:
         dark.recheck(eng, book, ev)
+    return ev
+
+
+def _midpoint(eng: "MatchingEngine", book: Book, c: Any) -> list[Event]:
+    """A midpoint order whose fields are already members and ints (what the codec builds) goes
+    straight to the pool; anything else through ``validate`` (the same events either way)."""
+    side, tif, qty, oid, cap, mq = c.side, c.time_in_force, c.qty, c.order_id, c.price, c.min_qty
+    if not ((side is BUY or side is SELL) and (tif is GTC or tif is DAY or tif is IOC)
+            and type(qty) is int and qty > 0 and type(oid) is int
+            and (cap is None or (type(cap) is int and cap > 0))
+            and (mq is None or (type(mq) is int and 0 < mq <= qty))
+            and c.stp is None and c.stop_price is None and c.post_only is False
+            and not book.halted):
+        return _general(eng, book, c)
+    book.seq += 1
+    ev: list[Event] = [Accepted(book.symbol, book.seq, oid, c.account_id)]
+    dark.enter(eng, book, ev, dark.make_dark(oid, c.account_id, book.symbol, side, tif, cap, qty,
+                                             qty, None, mq))
     return ev
 
 

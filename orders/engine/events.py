@@ -6,7 +6,7 @@ without gaps (events about an unknown symbol carry seq 0 and belong to no stream
 not frozen ones, because the frozen ``__init__`` is several times slower and events are
 built on the hot path; treat them as immutable.
 
-The events built on the hot path (Accepted, Trade, Canceled, Expired, BookLevel) spell
+The events built on the hot path (Accepted, Trade, MidpointTrade, Canceled, Expired, BookLevel) spell
 out their positional ``__init__`` (``init=False``): it is what the generated one would be,
 and when the engine is compiled with mypyc it becomes a native constructor (the generated
 one stays interpreted). ``kind`` is set after each class (mypyc would otherwise hand a
@@ -106,7 +106,7 @@ class Trade(Event):
         self.taker_leaves_qty = taker_leaves_qty
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class MidpointTrade(Event):
     """One fill in the dark pool, between two midpoint orders, at the lit midpoint.
     ``half_ticks`` is the price in half ticks (best bid + best ask, in ticks), so a midpoint
@@ -123,6 +123,23 @@ class MidpointTrade(Event):
     taker_account_id: Any
     maker_leaves_qty: int
     taker_leaves_qty: int
+
+    def __init__(self, symbol: str, seq: int, trade_id: int, half_ticks: int, qty: int,
+                 aggressor_side: Side, maker_order_id: int, maker_account_id: Any,
+                 taker_order_id: int, taker_account_id: Any, maker_leaves_qty: int,
+                 taker_leaves_qty: int) -> None:
+        self.symbol = symbol
+        self.seq = seq
+        self.trade_id = trade_id
+        self.half_ticks = half_ticks
+        self.qty = qty
+        self.aggressor_side = aggressor_side
+        self.maker_order_id = maker_order_id
+        self.maker_account_id = maker_account_id
+        self.taker_order_id = taker_order_id
+        self.taker_account_id = taker_account_id
+        self.maker_leaves_qty = maker_leaves_qty
+        self.taker_leaves_qty = taker_leaves_qty
 
 
 @dataclass(slots=True, init=False)

@@ -10,6 +10,7 @@ from orders.engine import (
     OrderType,
     Rejected,
     Replaced,
+    TimeInForce,
 )
 
 from .support import BUY, SELL, SYM, Halt, Invariants, Resume, cancel, limit, new_engine, replace, run
@@ -143,3 +144,14 @@ def test_restore_rebuilds_the_pool_in_arrival_order():
     assert copy.apply(ask) == check.apply(ask)
     assert [(e.maker_order_id, e.taker_order_id, e.qty) for e in eng.apply(mid(4, SELL, 1, acct=4))
             if e.kind == "midpoint_trade"] == []
+
+
+def test_wire_strings_take_the_general_path_with_the_same_events():
+    def stream(side_b, side_s, tif):
+        eng = new_engine()
+        lit(eng)
+        return [run(eng, mid(1, side_b, 5, acct=1, tif=tif, min_qty=2)),
+                run(eng, mid(2, side_s, 3, acct=2, tif=tif))]
+
+    assert stream(BUY, SELL, "gtc") == stream("buy", "sell", "gtc")
+    assert stream(BUY, SELL, "gtc") == stream(BUY, SELL, TimeInForce.GTC)
