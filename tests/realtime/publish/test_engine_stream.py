@@ -53,7 +53,8 @@ def test_each_committed_batch_is_one_stream_entry():
     assert resting.symbols["AAPL"]["quote"]["ask"] == "100.50" and resting.lag_ms is not None
     trade = Trade.objects.get()
     assert crossing.symbols["AAPL"]["trades"] == [{"trade_id": trade.pk, "price": "100.50", "qty": "4",
-                                                  "aggressor_side": "buy", "ts": crossing.symbols["AAPL"]["trades"][0]["ts"]}]
+                                                  "aggressor_side": "buy", "ts": crossing.symbols["AAPL"]["trades"][0]["ts"],
+                                                  "dark": False}]
     assert (crossing.symbols["AAPL"]["quote"]["ask"], crossing.symbols["AAPL"]["quote"]["ask_qty"]) == ("100.50", "6")
     assert sorted((f["account_id"], f["order_id"], f["side"], f["liquidity"], f["qty"], f["price"], f["fee"])
                   for f in crossing.fills) == sorted([
