@@ -15,7 +15,7 @@ import { Store } from "./store.js";
 import { Stream } from "./stream.js";
 import { Tape } from "./tape.js";
 import { Ticket } from "./ticket.js";
-import { $, $$, bindConnection, config, frameThrottle, isTyping, loginLink, notice, noticeFor } from "./ui.js";
+import { $, $$, bindConnection, config, debounce, frameThrottle, isTyping, loginLink, notice, noticeFor } from "./ui.js";
 
 const cfg = config();
 const symbol = cfg.symbol;
