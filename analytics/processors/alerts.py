@@ -122,7 +122,7 @@ class AlertsProcessor(BaseProcessor):
                 if abs(move) >= threshold:
                     self._fire(alert, f"{symbol} moved {move:+.2f}% in {alert.window} min ({_p(reference)} -> "
                                       f"{_p(figures.last)})", price=figures.last, trade_id=trades[-1]["trade_id"])
-        elif kind == Alert.Kind.VOLUME_SPIKE:
+        elif kind == Alert.Kind.VOLUME_SPIKE and min(figures.minutes) <= M - alert.window:  # a window seen whole
             mean = figures.volume_mean(before=M, count=alert.window)
             volume = figures.volume_at(M)
             if mean > 0 and volume >= threshold * mean:

@@ -1,5 +1,6 @@
 // Candles with volume (TradingView Lightweight Charts, vendored as a global script): history
-// from REST, then live `candle` messages of the shown interval.
+// from REST, then live `candle` messages of the shown interval. On the 1m interval, the session
+// VWAP as a line: its minute history from REST `analytics/`, then live `analytics` messages.
 
 import { ApiError, get } from "./api.js";
 
@@ -41,6 +42,32 @@ export class CandleChart {
       priceFormat: { type: "volume" }, priceScaleId: "", lastValueVisible: false, priceLineVisible: false,
     });
     this.volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+    this.vwap = this.chart.addSeries(charts.LineSeries, {
+      color: "#f59e0b", lineWidth: 1, priceLineVisible: false, lastValueVisible: false, crosshairMarkerVisible: false,
+      title: "VWAP", priceFormat: { type: "price", precision: pricePlaces, minMove: Number(tickSize) / 100 },
+    });
+    this.vwapTime = null;
+  }
+
+  /** The session VWAP line from the analytics minute history ([{t, session_vwap}], oldest first). */
+  setVwap(history) {
+    if (!this.chart) return;
+    const points = history.filter((row) => row.session_vwap !== null)
+      .map((row) => ({ time: seconds(row.t), value: Number(row.session_vwap) }))
+      .filter((point, i, all) => i === 0 || point.time > all[i - 1].time);
+    this.vwapPoints = points;
+    this.vwap.setData(this.interval === "1m" ? points : []);
+    this.vwapTime = points.length ? points[points.length - 1].time : null;
+  }
+
+  /** An `analytics` message: the session VWAP of its minute. */
+  updateVwap(values) {
+    if (!this.chart || !values?.minute || values.session_vwap === null || values.session_vwap === undefined) return;
+    const point = { time: seconds(values.minute), value: Number(values.session_vwap) };
+    if (this.vwapTime !== null && point.time < this.vwapTime) return;
+    this.vwapPoints = [...(this.vwapPoints || []).filter((p) => p.time < point.time), point];
+    this.vwapTime = point.time;
+    if (this.interval === "1m") this.vwap.update(point);
   }
 
   show(text) {
@@ -65,6 +92,7 @@ export class CandleChart {
       .sort((a, b) => a.time - b.time)
       .filter((bar, i, all) => i === 0 || bar.time !== all[i - 1].time);
     this.candles.setData(bars.map(({ volume, ...bar }) => bar));
+    this.vwap.setData(interval === "1m" ? this.vwapPoints || [] : []); // minute points: on the 1m bars only
     this.volume.setData(bars.map((bar) => this.volumeBar(bar)));
     this.lastTime = bars.length ? bars[bars.length - 1].time : null;
     this.show(bars.length ? null : "No trades yet in this interval: candles appear with the first trade.");

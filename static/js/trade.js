@@ -3,6 +3,7 @@
 // positions come as private pushes, which after a reconnect resume from the last seq (stream.js);
 // only what the private stream cannot give back (resume_too_old) is fetched again.
 
+import { AlertsPanel, AnalyticsPanel } from "./analytics.js";
 import { ApiError, get, list } from "./api.js";
 import { Blotter } from "./blotter.js";
 import { OrderBook } from "./book.js";
@@ -14,7 +15,7 @@ import { Store } from "./store.js";
 import { Stream } from "./stream.js";
 import { Tape } from "./tape.js";
 import { Ticket } from "./ticket.js";
-import { $, $$, bindConnection, config, frameThrottle, isTyping, loginLink, notice, noticeFor } from "./ui.js";
+import { $, $$, bindConnection, config, debounce, frameThrottle, isTyping, loginLink, notice, noticeFor } from "./ui.js";
 
 const cfg = config();
 const symbol = cfg.symbol;
@@ -44,6 +45,8 @@ store.on("orders", drawLadder);
 
 const tape = new Tape({ table: $("#tape"), message: $("#tape-msg") });
 const chart = new CandleChart($("#chart"), $("#chart-msg"), { symbol, tickSize: instrument.tick_size, pricePlaces });
+const analytics = new AnalyticsPanel({ root: $("#analytics"), message: $("#analytics-msg"), symbol, chart });
+const alerts = new AlertsPanel({ form: $("#alert-form"), table: $("#alerts"), message: $("#alerts-msg"), symbol });
 const ticket = new Ticket({
   form: $("#ticket"), store, instrument, onSessionEnded: endSession,
   onPlaced: (order, refusal) => {
@@ -143,7 +146,7 @@ const loadInstruments = () => guarded("instruments", "Instrument status could no
 });
 
 function loadAll() {
-  return Promise.all([loadAccount(), loadOrders(), loadMarket(), chart.load()]);
+  return Promise.all([loadAccount(), loadOrders(), loadMarket(), chart.load(), analytics.load(), alerts.load()]);
 }
 
 // --- Stream -----------------------------------------------------------------
@@ -166,6 +169,8 @@ stream.on("book_delta", (message) => {
 stream.on("quote", (quote) => store.setQuote(quote));
 stream.on("trade", (trade) => trade.symbol === symbol && tape.add(trade));
 stream.on("candle", (candle) => chart.update(candle));
+stream.on("analytics", (message) => analytics.onMessage(message));
+stream.on("alert", (message) => alerts.onAlert(message));
 stream.on("order_update", ({ order, fill }) => {
   store.upsertOrder(order);
   if (fill) {
@@ -203,7 +208,7 @@ stream.on("open", ({ reconnected }) => {
   if (stream.privateSeq === null) Promise.all([loadAccount(), loadOrders()]);
 });
 
-stream.subscribe(["book", "trades", "quotes", "candles"], [symbol]);
+stream.subscribe(["book", "trades", "quotes", "candles", "analytics"], [symbol]);
 stream.subscribe(["orders"]);
 stream.start();
 ladder.render();
