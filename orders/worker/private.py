@@ -6,8 +6,8 @@ account's counter (Account.event_seq) without a gap.
 
 Cost per batch, whatever its size: the accounts' one UPDATE (the batch's cash deltas and
 `event_seq += n`, which RETURNs the balances and the new counter, so nothing else reads the accounts),
-one read of those accounts' positions (the pushes and the account's equity) and one INSERT of all
-the messages. The row lock of that UPDATE orders two shards' batches of one account, so seqs are
+one read of those accounts' positions (the pushes and the account's equity), both in one round trip
+of the batch's pipeline on PostgreSQL, and one INSERT of all the messages (sent with the commit). The row lock of that UPDATE orders two shards' batches of one account, so seqs are
 assigned in commit order; a batch that rolls back takes its seqs with it.
 """
 
@@ -46,25 +46,37 @@ def _holdings_sql() -> str:
             f"ORDER BY i.symbol")
 
 
-def _holdings(account_ids: list[int]) -> dict[int, list[Holding]]:
-    """Every position of these accounts as the batch left it, with its mark price (last trade, else
-    reference, else its own cost: orders.selectors.mark_price), by symbol. On PostgreSQL one statement
-    of the batch's pipeline (the ORM may not run inside it: orders/worker/rows.py)."""
-    if connection.vendor == "postgresql":
-        with prepared_cursor() as cursor:
-            cursor.execute(_holdings_sql(), ["{" + ",".join(str(a) for a in account_ids) + "}"])
-            rows = cursor.fetchall()
-    else:
-        rows = (Position.objects.filter(account_id__in=account_ids).order_by("instrument__symbol")
+def _holding(row) -> Holding:
+    _, instrument_id, symbol, tick, lot, qty, reserved, avg, realized, last, reference = row
+    return Holding(symbol=symbol, instrument_id=instrument_id, tick_size=tick, lot_size=lot, qty=qty,
+                   reserved_qty=reserved, avg_price=avg, realized_pl=realized, mark=last or reference or avg)
+
+
+def _holdings_rows(account_ids: list[int]) -> list[tuple]:
+    """Every position of these accounts as the batch left it, by symbol (the ORM's query, off PostgreSQL)."""
+    return list(Position.objects.filter(account_id__in=account_ids).order_by("instrument__symbol")
                 .values_list("account_id", "instrument_id", "instrument__symbol", "instrument__tick_size",
                              "instrument__lot_size", "qty", "reserved_qty", "avg_price", "realized_pl",
                              "instrument__last_price", "instrument__reference_price"))
-    out: dict[int, list[Holding]] = defaultdict(list)
-    for account_id, instrument_id, symbol, tick, lot, qty, reserved, avg, realized, last, reference in rows:
-        out[account_id].append(Holding(symbol=symbol, instrument_id=instrument_id, tick_size=tick, lot_size=lot,
-                                       qty=qty, reserved_qty=reserved, avg_price=avg, realized_pl=realized,
-                                       mark=last or reference or avg))
-    return out
+
+
+def _write_accounts(rows, account_ids: list[int]) -> tuple[list[tuple], list[tuple]]:
+    """The accounts' UPDATE (deltas and counters, RETURNING the balances and counters) and the positions
+    of `account_ids` as the batch left them (their mark: last trade, else reference, else own cost, as
+    orders.selectors.mark_price). On PostgreSQL both go in one round trip of the batch's pipeline, the
+    positions read as a raw statement (the ORM may not run inside the pipeline: orders/worker/rows.py)."""
+    pks = [pk for pk, *_ in rows]
+    deltas = {"cash": [r[1] for r in rows], "reserved_cash": [r[2] for r in rows], "event_seq": [r[3] for r in rows]}
+    returning = ("id", "event_seq", "cash", "reserved_cash", "currency")
+    if not account_ids:
+        update_rows(Account, pks, add=deltas)
+        return [], []
+    if connection.vendor != "postgresql":
+        return update_rows(Account, pks, add=deltas, returning=returning), _holdings_rows(account_ids)
+    with prepared_cursor() as positions, prepared_cursor() as accounts:
+        positions.execute(_holdings_sql(), ["{" + ",".join(str(a) for a in account_ids) + "}"])
+        update_rows(Account, pks, add=deltas, returning=returning, cursor=accounts)
+        return accounts.fetchall(), positions.fetchall()
 
 
 def _missing(instrument: Instrument) -> Holding:
@@ -95,11 +107,10 @@ def flush_accounts(batch, now) -> dict[int, list[PrivateMessage]]:
     rows = [(pk, batch.cash.get(pk, ZERO), batch.reserved_cash.get(pk, ZERO), counts.get(pk, 0))
             for pk in sorted(set(batch.cash) | set(batch.reserved_cash) | set(counts))]
     rows = [row for row in rows if row[1] or row[2] or row[3]]
-    returned = update_rows(Account, [pk for pk, *_ in rows],
-                           add={"cash": [r[1] for r in rows], "reserved_cash": [r[2] for r in rows],
-                                "event_seq": [r[3] for r in rows]},
-                           returning=("id", "event_seq", "cash", "reserved_cash", "currency") if counts else ())
-    holdings = _holdings(sorted(updates)) if updates else {}
+    returned, positions = _write_accounts(rows, sorted(updates))
+    holdings: dict[int, list[Holding]] = defaultdict(list)
+    for row in positions:
+        holdings[row[0]].append(_holding(row))
     instruments = {i.pk: i for i in batch.instruments.values()}
     messages: dict[int, list[PrivateMessage]] = {}
     for pk, last, cash, reserved, currency in returned:

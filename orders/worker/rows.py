@@ -138,11 +138,20 @@ def _update_sql(model, alias: str, postgres: bool, set_names: tuple, add_names: 
 
 
 def update_rows(model, pks: list[int], *, set: dict[str, list] | None = None, add: dict[str, list] | None = None,
-                returning: tuple[str, ...] = ()) -> list[tuple]:
+                returning: tuple[str, ...] = (), cursor=None) -> list[tuple]:
     """For each i: row pks[i] gets field = set[field][i], and field = field + add[field][i]. One statement
     (on PostgreSQL). Returns the `returning` fields of each updated row as updated (in no promised
-    order: include the pk to match them)."""
+    order: include the pk to match them). With `cursor` (a `prepared_cursor()`, PostgreSQL only) the
+    statement is only sent: the caller fetches its rows from that cursor, so that inside a `pipeline`
+    another statement's answer can come back in the same round trip."""
     if not pks:
+        return []
+    if cursor is not None:
+        set, add = set or {}, add or {}
+        sql = _update_sql(model, connection.alias, True, tuple(set), tuple(add), returning)
+        columns = [*set.values(), *add.values()]
+        cursor.execute(sql, [_array(model._meta.pk, pks),
+                             *[_array(f, c) for f, c in zip(_columns(model, (*set, *add)), columns)]])
         return []
     set, add = set or {}, add or {}
     names = (*set, *add)
