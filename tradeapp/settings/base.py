@@ -293,6 +293,10 @@ INSTRUMENT_CACHE_SECONDS = float(os.environ.get("INSTRUMENT_CACHE_SECONDS", "1")
 # An account's risk limits (and today's P&L for its daily loss limit) are read at most once per this
 # many seconds per process on the order path (orders/services/risk_limits.py, docs/risk.md).
 RISK_LIMITS_CACHE_SECONDS = float(os.environ.get("RISK_LIMITS_CACHE_SECONDS", "1"))
+# The analytics process's risk monitor: a daily loss pass over the accounts holding a symbol that
+# traded, at most every this many seconds, and over every watched account every FULL seconds.
+RISK_MONITOR_INTERVAL = float(os.environ.get("RISK_MONITOR_INTERVAL", "0.5"))
+RISK_MONITOR_FULL_SECONDS = float(os.environ.get("RISK_MONITOR_FULL_SECONDS", "5"))
 BENCHMARK_ENDPOINTS = env_bool("BENCHMARK_ENDPOINTS", False)
 INSTALLED_APPS += ["ui"]  # the browser UI (templates/ui/, static/js/)
 INSTALLED_APPS += ["reports"]  # statements, exports and the venue report (docs/reports.md)

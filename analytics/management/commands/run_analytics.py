@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 
 from analytics.consumer import StreamConsumer
 from analytics.pipeline import Processor
-from analytics.processors import AlertsProcessor, FiguresProcessor, OpsMonitor
+from analytics.processors import AlertsProcessor, FiguresProcessor, OpsMonitor, RiskMonitor
 from common.logging import get_logger
 from common.redis import new_async_redis
 
@@ -20,9 +20,10 @@ log = get_logger("analytics")
 
 
 def processors() -> list[Processor]:
-    """The analytics pipeline: figures, then users' alerts (reading the figures), then ops checks."""
+    """The analytics pipeline: figures, then users' alerts (reading the figures), then ops checks, then
+    the risk monitor (daily loss limits, docs/risk.md)."""
     figures = FiguresProcessor()
-    return [figures, AlertsProcessor(figures=figures), OpsMonitor()]
+    return [figures, AlertsProcessor(figures=figures), OpsMonitor(), RiskMonitor()]
 
 
 async def analytics_run(*, processors: list[Processor], consumer: str = "analytics-1", count: int = 1000) -> None:
