@@ -53,10 +53,10 @@ def test_insert_rows_returns_what_it_is_asked_for_each_row():
     buy = order_place(account=buyer, symbol="AAPL", side="buy", type="limit", qty=D("1"), limit_price=D("100.00"))[0]
     sell = order_place(account=seller, symbol="AAPL", side="buy", type="limit", qty=D("1"), limit_price=D("99.00"))[0]
     now = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
-    rows = [(buy.instrument_id, D("100.00"), D("1"), "buy", sell.pk, buy.pk, D("0.01"), D("0.05"), seq, now)
+    rows = [(buy.instrument_id, D("100.00"), D("1"), "buy", sell.pk, buy.pk, D("0.01"), D("0.05"), seq, now, False)
             for seq in (41, 42)]
     returned = insert_rows(Trade, ("instrument_id", "price", "qty", "aggressor_side", "maker_order_id",
-                                   "taker_order_id", "maker_fee", "taker_fee", "seq", "created_at"),
+                                   "taker_order_id", "maker_fee", "taker_fee", "seq", "created_at", "dark"),
                            rows, returning=("id", "seq"))
     assert sorted(seq for _, seq in returned) == [41, 42]
     assert {Trade.objects.get(pk=pk).seq for pk, _ in returned} == {41, 42}
